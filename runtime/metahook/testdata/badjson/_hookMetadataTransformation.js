@@ -1,0 +1,2 @@
+const cfg = require('./bad.json')
+module.exports = function () {}

@@ -1,0 +1,3 @@
+module.exports = function (domainJSON) {
+  delete domainJSON.tst_b
+}

@@ -1,0 +1,2 @@
+const secret = require('../../x')
+module.exports = function () {}

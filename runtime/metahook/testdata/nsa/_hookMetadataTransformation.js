@@ -1,0 +1,2 @@
+const h = require('./lib/helper')
+module.exports = function (domainJSON) { domainJSON.tst_a.meta.nsa = h.who }

@@ -1,0 +1,4 @@
+function f (n) { return f(n + 1) + 1 }
+module.exports = function () {
+  f(0)
+}

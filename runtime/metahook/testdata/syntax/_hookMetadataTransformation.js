@@ -1,0 +1,3 @@
+module.exports = function (domainJSON) {
+  var x = ;
+}

@@ -1,0 +1,2 @@
+const x = require('./lib/broken')
+module.exports = function () {}

@@ -1,0 +1,4 @@
+module.exports = function check (meta) {
+  // meta.mapping is undefined in the fixture domain
+  return meta.mapping.length
+}
