@@ -22,6 +22,7 @@ func TestParse(t *testing.T) {
 		{"numbers", `[0,-1,1.5,2e3,-0.5E-2]`, `[0,-1,1.5,2000,-0.005]`},
 		{"unicode text", `{"caption":"Користувачі"}`, `{"caption":"Користувачі"}`},
 		{"duplicate keeps last", `{"a":1,"a":2}`, `{"a":2}`},
+		{"trailing commas", "{\"a\":[1,2,],\n}", `{"a":[1,2]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +50,8 @@ func TestParseErrors(t *testing.T) {
 		line, col int
 		msg       string
 	}{
-		{"trailing comma", "{\n  \"a\": 1,\n}", 3, 1, "trailing comma"},
+		{"comma without value", "{\n  \"a\": 1,,\n}", 2, 10, "expected a quoted property name"},
+		{"array hole", "[1,,2]", 1, 4, "expected a value"},
 		{"missing colon", `{"a" 1}`, 1, 6, "expected ':'"},
 		{"garbage after value", `{"a":1} x`, 1, 9, "after the top-level value"},
 		{"two values", `{"a":1}{"b":2}`, 1, 8, "after the top-level value"},

@@ -1,5 +1,7 @@
 // Package jsonc reads the JSON dialect UnityBase uses for ubConfig.json and *.meta files:
-// strict JSON plus a leading UTF-8 byte order mark and `//` / `/* */` comments outside strings.
+// strict JSON plus a leading UTF-8 byte order mark, `//` / `/* */` comments outside strings
+// and trailing commas in objects and arrays (UnityBase's native reader accepts them and real
+// metadata files contain them).
 //
 // Decoded values are plain Go values: map[string]any, []any, string, float64, bool and nil.
 // Duplicate object keys keep the last value, as JavaScript's JSON.parse does, and are
@@ -184,12 +186,13 @@ func (p *parser) object(depth int) any {
 	}
 	for p.err == nil {
 		p.skipSpace()
+		if p.pos < len(p.src) && p.src[p.pos] == '}' {
+			// A trailing comma: UnityBase's own metadata reader accepts it and real files have it.
+			p.pos++
+			return m
+		}
 		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
-			if p.pos < len(p.src) && p.src[p.pos] == '}' {
-				p.fail(p.pos, "trailing comma before '}'")
-			} else {
-				p.fail(p.pos, "unexpected %s, expected a quoted property name", p.describe(p.pos))
-			}
+			p.fail(p.pos, "unexpected %s, expected a quoted property name", p.describe(p.pos))
 			return nil
 		}
 		keyOff := p.pos
@@ -241,8 +244,8 @@ func (p *parser) array(depth int) any {
 	for p.err == nil {
 		p.skipSpace()
 		if p.pos < len(p.src) && p.src[p.pos] == ']' {
-			p.fail(p.pos, "trailing comma before ']'")
-			return nil
+			p.pos++ // a trailing comma, accepted like in objects
+			return a
 		}
 		p.path = append(p.path, strconv.Itoa(len(a)))
 		v := p.value(depth + 1)
