@@ -90,6 +90,16 @@ func BenchmarkRun(b *testing.B) {
 // BenchmarkConvert compares the direct walk used by Run with a round trip
 // through JSON text (json.Marshal + JSON.parse in, JSON.stringify +
 // json.Unmarshal out).
+//
+// Measured for benchDomain(1000, 20) (7.95 MB of JSON, ~90k objects) on a
+// 2-vCPU Xeon VM where json.Marshal of the same value takes 137 ms and a
+// plain Go deep copy of the map 40 ms (Go 1.26, goja 2026-09-17):
+//
+//	toJS/direct     ~135 ms   82 MB  1.06M allocs
+//	toJS/json       ~500 ms  210 MB  5.7M allocs
+//	fromJS/direct   ~132 ms   77 MB  1.96M allocs
+//	fromJS/json     ~285 ms  125 MB  2.5M allocs
+//	BenchmarkRun    ~280 ms  162 MB  3.1M allocs (GOGC=200: ~240 ms)
 func BenchmarkConvert(b *testing.B) {
 	domain := benchDomain(1000, 20)
 

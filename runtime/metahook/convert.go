@@ -15,9 +15,10 @@ import (
 
 // The domain JSON crosses the Go/JS boundary twice per start-up, and for a
 // big application it is several megabytes, so both directions walk the
-// values directly instead of going through JSON text. BenchmarkConvert
-// compares the two strategies; the direct walk is the faster one (see the
-// figures in the benchmark's comment).
+// values directly instead of going through JSON text: BenchmarkConvert
+// measured the direct walk 3.7 times (Go to JS) and 2 times (JS to Go)
+// faster than json.Marshal+JSON.parse and JSON.stringify+json.Unmarshal,
+// with half the allocated bytes. The figures are in bench_test.go.
 
 // toJS builds plain JS objects and arrays from plain Go JSON values. Plain
 // objects (rather than goja's wrappers around Go maps and slices) are what

@@ -87,10 +87,12 @@ func (r *runner) newError(h *Hook, file string, err error) *Error {
 		} else {
 			e.Message = r.exceptionMessage(ex.Value())
 		}
-	} else if me := syntaxModuleError(err); me != nil {
+	} else if me, ok := errors.AsType[*moduleError](err); ok {
+		// The hook file itself is broken (found by loadSource).
 		e.Message = me.msg
 		positioned = r.applyModulePosition(e, me)
-	} else if me, ok := errors.AsType[*moduleError](err); ok {
+	} else if me := syntaxModuleError(err); me != nil {
+		// A compile error that goja found after parsing.
 		e.Message = me.msg
 		positioned = r.applyModulePosition(e, me)
 	} else {

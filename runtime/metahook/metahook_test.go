@@ -265,6 +265,11 @@ func TestRunErrors(t *testing.T) {
 			line: 2, col: 11, msg: "SyntaxError: Unexpected token ;",
 		},
 		{
+			name: "compile error (found after parsing) reports file:line:col",
+			hook: "compileerr", file: "/app/models/compileerr/_hookMetadataTransformation.js",
+			line: 3, col: 7, msg: "SyntaxError: Identifier 'a' has already been declared",
+		},
+		{
 			name: "thrown Error reports line:col and stack",
 			hook: "throws", file: "/app/models/throws/_hookMetadataTransformation.js",
 			line: 4, col: 9, msg: "Error: bad hook 1",
@@ -623,4 +628,53 @@ func (requirePanicFS) Open(name string) (fs.File, error) {
 		return fstest.MapFS{DefaultFile: {Data: []byte("require('./helper')\nmodule.exports = function () {}")}}.Open(name)
 	}
 	panic("boom from FS")
+}
+
+// TestRequirePackageJSON covers folders resolved through package.json,
+// including a "main" that tries to reach into another model.
+func TestRequirePackageJSON(t *testing.T) {
+	other := Hook{
+		Model: "OTHER",
+		FS: fstest.MapFS{
+			DefaultFile: {Data: []byte(`module.exports = function () {}`)},
+			"x.js":      {Data: []byte(`exports.secret = 'other'`)},
+		},
+		File: DefaultFile,
+	}
+	tests := []struct {
+		name    string
+		main    string
+		wantErr string
+	}{
+		{name: "main inside the model", main: "./lib/entry.js"},
+		{name: "main escaping into another model", main: "../../OTHER/x.js", wantErr: "escapes the model root"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hook := Hook{
+				Model: "PKG",
+				FS: fstest.MapFS{
+					DefaultFile:        {Data: []byte("const p = require('./pkg')\nmodule.exports = function (d) { d.tst_a.meta.pkg = p.secret }")},
+					"pkg/package.json": {Data: []byte(`{"main": "` + tt.main + `"}`)},
+					"pkg/lib/entry.js": {Data: []byte(`exports.secret = 'pkg'`)},
+				},
+				Dir:  "/app/models/pkg",
+				File: DefaultFile,
+			}
+			out, err := Run(context.Background(), nil, []Hook{other, hook}, testDomain(), nil)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := get(t, out, "tst_a", "meta", "pkg"); got != "pkg" {
+					t.Errorf("pkg = %#v, want \"pkg\"", got)
+				}
+				return
+			}
+			var he *Error
+			if !errors.As(err, &he) || !strings.Contains(he.Message, tt.wantErr) || he.Model != "PKG" || he.Line != 1 {
+				t.Fatalf("Run error = %v, want *Error of model PKG at line 1 containing %q", err, tt.wantErr)
+			}
+		})
+	}
 }

@@ -74,7 +74,8 @@ var errModuleEscapes = errors.New("module path escapes the model root")
 // loadSource implements require.SourceLoader on top of the models' FS.
 func (r *runner) loadSource(p string) ([]byte, error) {
 	if strings.HasPrefix(filepath.ToSlash(p), "/"+escapedModel) {
-		return nil, fmt.Errorf("%s: %w", strings.TrimPrefix(filepath.ToSlash(p), "/"+escapedModel), errModuleEscapes)
+		// Reached via a package.json "main" such as "../../OTHER/x.js".
+		return nil, fmt.Errorf("%w: %s", errModuleEscapes, strings.TrimPrefix(filepath.ToSlash(p), "/"+escapedModel))
 	}
 	h, rel, ok := r.splitModulePath(p)
 	if !ok || !fs.ValidPath(rel) || rel == "." {
@@ -247,7 +248,7 @@ func (r *runner) require(call goja.FunctionCall) goja.Value {
 	}
 	if errors.Is(err, errModuleEscapes) {
 		r.throw(&moduleError{name: "Error", cause: err, msg: fmt.Sprintf(
-			"Cannot require '%s' from %s (model %s): the path escapes the model root", name, from, h.Model)})
+			"Cannot load module '%s' required from %s (model %s): %v", name, from, h.Model, err)})
 	}
 	if me := syntaxModuleError(err); me != nil {
 		me.msg = fmt.Sprintf("%s (required from %s)", me.msg, from)

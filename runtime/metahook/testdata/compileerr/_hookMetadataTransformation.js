@@ -1,0 +1,4 @@
+module.exports = function () {
+  let a = 1
+  let a = 2
+}
