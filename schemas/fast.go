@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ubgo/ubgo/internal/jsonc"
 )
 
 // fastNode is a pre-check compiled from the same schema source as the
@@ -184,7 +186,7 @@ func (fc *fastCompiler) compile(v any, ptr string) (*fastNode, error) {
 			if !strings.HasPrefix(ref, "#") {
 				return nil, fmt.Errorf("schema at %q: only local $ref is supported", ptr)
 			}
-			target, ok := lookup(fc.root, splitPointer(ref[1:]))
+			target, ok := jsonc.Get(fc.root, splitPointer(ref[1:]))
 			if !ok {
 				return nil, fmt.Errorf("schema at %q: unresolved $ref %q", ptr, ref)
 			}

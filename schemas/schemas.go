@@ -43,6 +43,8 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/ubgo/ubgo/internal/jsonc"
 )
 
 //go:embed ubconfig.schema.json
@@ -199,7 +201,7 @@ func (w *walker) walk(ve *jsonschema.ValidationError) {
 	if ve.Message == "anyOf failed" || ve.Message == "oneOf failed" {
 		tok := splitPointer(ve.InstanceLocation)
 		w.errs = append(w.errs, Issue{
-			Pointer: joinPointer(tok),
+			Pointer: jsonc.JoinPointer(tok...),
 			Message: w.subject(tok) + " does not match any of the allowed forms",
 		})
 		return
@@ -212,13 +214,13 @@ func (w *walker) walk(ve *jsonschema.ValidationError) {
 func (w *walker) leaf(ve *jsonschema.ValidationError) {
 	itok := splitPointer(ve.InstanceLocation)
 	ktok := splitPointer(fragment(ve.AbsoluteKeywordLocation))
-	val, _ := lookup(w.root, itok)
+	val, _ := jsonc.Get(w.root, itok)
 	if ve.Message == "not allowed" || len(ktok) == 0 { // false schema
-		w.errs = append(w.errs, Issue{Pointer: joinPointer(itok), Message: w.subject(itok) + " is not allowed"})
+		w.errs = append(w.errs, Issue{Pointer: jsonc.JoinPointer(itok...), Message: w.subject(itok) + " is not allowed"})
 		return
 	}
 	keyword := ktok[len(ktok)-1]
-	node, _ := lookup(w.c.raw, ktok[:len(ktok)-1])
+	node, _ := jsonc.Get(w.c.raw, ktok[:len(ktok)-1])
 	sch, _ := node.(map[string]any)
 
 	switch keyword {
@@ -267,7 +269,7 @@ func (w *walker) leaf(ve *jsonschema.ValidationError) {
 	default:
 		reason = "is invalid: " + ve.Message
 	}
-	w.errs = append(w.errs, Issue{Pointer: joinPointer(itok), Message: w.subject(itok) + " " + reason})
+	w.errs = append(w.errs, Issue{Pointer: jsonc.JoinPointer(itok...), Message: w.subject(itok) + " " + reason})
 }
 
 // unknown reports keys of the object at itok that the schema node does not
@@ -301,7 +303,7 @@ func (w *walker) unknownKeys(itok []string, keys []string) {
 	}
 	msg += " (ignored)"
 	w.warns = append(w.warns, Issue{
-		Pointer: joinPointer(itok),
+		Pointer: jsonc.JoinPointer(itok...),
 		Message: prefixed(w.where(itok, true), msg),
 		Unknown: keys,
 	})
@@ -314,7 +316,7 @@ func (w *walker) required(itok []string, val any, sch map[string]any, ktok []str
 	req, _ := sch["required"].([]any)
 	cond := ""
 	if n := len(ktok); n >= 2 && (ktok[n-2] == "then" || ktok[n-2] == "else") {
-		parent, _ := lookup(w.c.raw, ktok[:n-2])
+		parent, _ := jsonc.Get(w.c.raw, ktok[:n-2])
 		if pm, ok := parent.(map[string]any); ok {
 			if c := describeCondition(pm["if"], obj); c != "" {
 				if ktok[n-2] == "then" {
@@ -332,7 +334,7 @@ func (w *walker) required(itok []string, val any, sch map[string]any, ktok []str
 			continue
 		}
 		w.errs = append(w.errs, Issue{
-			Pointer: joinPointer(append(itok[:len(itok):len(itok)], name)),
+			Pointer: jsonc.JoinPointer(append(itok[:len(itok):len(itok)], name)...),
 			Message: prefixed(where, "missing required property "+strconv.Quote(name)+cond),
 		})
 	}
@@ -494,40 +496,6 @@ func splitPointer(p string) []string {
 		parts[i] = strings.ReplaceAll(s, "~0", "~")
 	}
 	return parts
-}
-
-// joinPointer builds an RFC 6901 pointer from tokens.
-func joinPointer(tok []string) string {
-	var b strings.Builder
-	for _, t := range tok {
-		b.WriteByte('/')
-		t = strings.ReplaceAll(t, "~", "~0")
-		b.WriteString(strings.ReplaceAll(t, "/", "~1"))
-	}
-	return b.String()
-}
-
-// lookup follows tokens through decoded JSON.
-func lookup(v any, tok []string) (any, bool) {
-	for _, t := range tok {
-		switch c := v.(type) {
-		case map[string]any:
-			x, ok := c[t]
-			if !ok {
-				return nil, false
-			}
-			v = x
-		case []any:
-			i, err := strconv.Atoi(t)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil, false
-			}
-			v = c[i]
-		default:
-			return nil, false
-		}
-	}
-	return v, true
 }
 
 func jsonType(v any) string {

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/ubgo/ubgo/internal/jsonc"
 )
 
 // corpusDir is the shared UnityBase corpus, relative to this package.
@@ -700,7 +702,7 @@ func deepCopy(v any) any {
 }
 
 func at(v any, p []string) any {
-	r, _ := lookup(v, p)
+	r, _ := jsonc.Get(v, p)
 	return r
 }
 
