@@ -9,30 +9,23 @@ import (
 // FromConfig builds the Input for Load from a loaded configuration. The caller still sets
 // Transform (the hook runner) and may replace Logger.
 func FromConfig(cfg *config.Config, log *slog.Logger) Input {
-	app, _ := cfg.Raw["application"].(map[string]any)
-	dom, _ := app["domain"].(map[string]any)
+	app := cfg.Application
 	in := Input{
-		DefaultLang:    str(app, "defaultLang"),
-		Languages:      strList(dom["supportedLanguages"]),
-		ImplicitMixins: strList(dom["implicitlyAddedMixins"]),
+		DefaultLang:    app.DefaultLang,
+		Languages:      app.Domain.SupportedLanguages,
+		ImplicitMixins: app.Domain.ImplicitlyAddedMixins,
 		Connections:    []string{},
 		Expand:         cfg.Expand,
 		ServerConfig:   cfg.Raw,
 		Logger:         log,
 	}
-	for _, c := range asSlice(app["connections"]) {
-		if cm, ok := c.(map[string]any); ok {
-			in.Connections = append(in.Connections, str(cm, "name"))
-		}
+	for _, c := range app.Connections {
+		in.Connections = append(in.Connections, c.Name)
 	}
-	for _, b := range asSlice(app["blobStores"]) {
-		bm, ok := b.(map[string]any)
-		if !ok {
-			continue
-		}
-		in.BlobStores = append(in.BlobStores, str(bm, "name"))
-		if boolOr(bm, "isDefault", false) {
-			in.DefaultBlobStore = str(bm, "name")
+	for _, b := range app.BlobStores {
+		in.BlobStores = append(in.BlobStores, b.Name)
+		if b.IsDefault {
+			in.DefaultBlobStore = b.Name
 		}
 	}
 	for _, m := range cfg.Models {
