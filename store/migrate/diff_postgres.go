@@ -142,6 +142,9 @@ func (df *differ) pgConstraints(w, h *table, pkChanged map[string]bool) {
 			"foreign key "+f.Name+" of "+w.Name+" is not in the domain or its target changes")
 	}
 	for _, f := range createF {
-		df.add(GroupCreateFK, df.alterTable(w)+"ADD "+df.fkClause(f), "reference of "+f.Why+" to "+f.RefTable)
+		// Deferrable, so that a transaction inserting rows that refer to each other (the
+		// built-in users, subjects and roles, owned by a user inserted in the same
+		// transaction) can move the check to commit; checks stay immediate by default.
+		df.add(GroupCreateFK, df.alterTable(w)+"ADD "+df.fkClause(f)+" DEFERRABLE INITIALLY IMMEDIATE", "reference of "+f.Why+" to "+f.RefTable)
 	}
 }
