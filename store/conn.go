@@ -37,6 +37,9 @@ type Conn struct {
 	Path        string // SQLite database file
 	Write       *sql.DB
 	Read        *sql.DB
+	// Created reports that OpenConn created the database (the SQLite file or the PostgreSQL
+	// schema): it is empty and needs "ubgo init".
+	Created bool
 }
 
 // Close closes the connection's pools.
@@ -130,6 +133,7 @@ func openSQLite(ctx context.Context, conn *Conn, c config.Connection, opt ConnOp
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return fmt.Errorf("create the database folder: %w", err)
 		}
+		conn.Created = true
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(" + sync + ")"
@@ -282,6 +286,7 @@ func openPostgres(ctx context.Context, conn *Conn, c config.Connection, opt Conn
 			db.Close()
 			return fmt.Errorf("create schema %s: %w", schema, err)
 		}
+		conn.Created = true
 	}
 	conn.Write, conn.Read = db, db
 	return nil

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ubgo/ubgo/ubql"
+)
+
+// Tx is the unit of work of one request. Writes on a connection open a database
+// transaction on it, lazily, the first time they are needed; reads on a connection that has
+// one go through it (so a batch reads its own writes), other reads use the connection's read
+// pool. Commit commits every connection's transaction; Rollback (safe to call after Commit,
+// and meant to be deferred) rolls back what is left.
+//
+// A Tx spanning two databases commits them one after the other; it is not an atomic
+// distributed commit.
+//
+// A Tx is used by one goroutine at a time.
+type Tx struct {
+	s       *Store
+	sess    *Session
+	now     time.Time
+	txs     map[*Conn]*sql.Tx
+	order   []*Conn
+	private map[*Conn]*idBlock
+	depth   int // nested cascade deletes
+	done    bool
+}
+
+// Begin starts the unit of work of a request run as sess.
+func (s *Store) Begin(sess *Session) *Tx {
+	if sess == nil {
+		sess = System
+	}
+	return &Tx{s: s, sess: sess, now: s.now()}
+}
+
+// Session is the session the Tx runs as.
+func (tx *Tx) Session() *Session { return tx.sess }
+
+// Store is the store the Tx belongs to.
+func (tx *Tx) Store() *Store { return tx.s }
+
+// Now is the request time: every mi_createDate / mi_modifyDate the Tx writes, truncated to
+// what the databases keep.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// reader returns where reads on c go.
+func (tx *Tx) reader(c *Conn) querier {
+	if t := tx.txs[c]; t != nil {
+		return t
+	}
+	return c.Read
+}
+
+// writer returns c's transaction, beginning it if needed.
+func (tx *Tx) writer(ctx context.Context, c *Conn) (querier, error) {
+	if tx.done {
+		return nil, errors.New("store: the transaction has ended")
+	}
+	if t := tx.txs[c]; t != nil {
+		return t, nil
+	}
+	t, err := c.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, &Error{Item: -1, Code: 3, Status: http.StatusServiceUnavailable, Msg: "the database is not available",
+			Err: fmt.Errorf("begin a transaction on %s: %w", c.Name, err)}
+	}
+	if tx.txs == nil {
+		tx.txs = map[*Conn]*sql.Tx{}
+	}
+	tx.txs[c] = t
+	tx.order = append(tx.order, c)
+	return t, nil
+}
+
+// Writer returns the database transaction of connection c, beginning it if needed. The
+// runtime uses it for DataStore.execSQL inside a request.
+func (tx *Tx) Writer(ctx context.Context, c *Conn) (querier, error) { return tx.writer(ctx, c) }
+
+// Reader returns where reads on connection c go within the Tx.
+func (tx *Tx) Reader(c *Conn) querier { return tx.reader(c) }
+
+// DeferConstraints moves foreign key checks on connection c to commit, for a transaction
+// that inserts rows referring to each other in an order no single statement can satisfy.
+func (tx *Tx) DeferConstraints(ctx context.Context, c *Conn) error {
+	w, err := tx.writer(ctx, c)
+	if err != nil {
+		return err
+	}
+	q := "PRAGMA defer_foreign_keys = ON"
+	if c.Dialect.Name() == "PostgreSQL" {
+		q = "SET CONSTRAINTS ALL DEFERRED"
+	}
+	if _, err := w.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("defer constraints on %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// NewID issues an ID from c's ID space.
+func (tx *Tx) NewID(ctx context.Context, c *Conn) (int64, error) {
+	w, err := tx.writer(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	if tx.private == nil {
+		tx.private = map[*Conn]*idBlock{}
+	}
+	b := tx.private[c]
+	if b == nil {
+		b = &idBlock{}
+		tx.private[c] = b
+	}
+	return tx.s.ids[c].nextID(ctx, w, b)
+}
+
+// Commit commits the transaction of every connection written to.
+func (tx *Tx) Commit() error {
+	if tx.done {
+		return errors.New("store: the transaction has ended")
+	}
+	tx.done = true
+	for i, c := range tx.order {
+		if err := tx.txs[c].Commit(); err != nil {
+			for _, rest := range tx.order[i+1:] {
+				tx.txs[rest].Rollback()
+			}
+			return &Error{Item: -1, Code: 2, Status: http.StatusInternalServerError, Msg: "the transaction was rolled back",
+				Err: fmt.Errorf("commit on %s: %w", c.Name, err)}
+		}
+	}
+	for c, b := range tx.private {
+		tx.s.ids[c].adopt(b)
+	}
+	return nil
+}
+
+// Rollback undoes everything not yet committed. It does nothing after Commit.
+func (tx *Tx) Rollback() {
+	if tx.done {
+		return
+	}
+	tx.done = true
+	for _, c := range tx.order {
+		tx.txs[c].Rollback()
+	}
+	for c, b := range tx.private {
+		if c.Dialect.Name() != "SQLite3" { // nextval is never rolled back: the block is still ours
+			tx.s.ids[c].adopt(b)
+		}
+	}
+}
+
+// Do runs one UBQL item with the mStorage method it names.
+func (tx *Tx) Do(ctx context.Context, req *ubql.Request) (*ubql.Response, error) {
+	switch req.Method {
+	case "select":
+		return tx.Select(ctx, req)
+	case "insert":
+		return tx.Insert(ctx, req)
+	case "update":
+		return tx.Update(ctx, req)
+	case "delete":
+		return tx.Delete(ctx, req)
+	case "addnew":
+		return tx.AddNew(ctx, req)
+	case "":
+		return nil, badRequest(CodeNoMethodParameter, "the method parameter is missing")
+	}
+	if _, err := tx.s.entity(req); err != nil {
+		return nil, err
+	}
+	return nil, &Error{Item: -1, Entity: req.Entity, Code: CodeMethodNotExist, Status: http.StatusNotFound,
+		Msg: fmt.Sprintf("entity %s has no method %q", req.Entity, req.Method)}
+}
