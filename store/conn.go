@@ -133,6 +133,13 @@ func openSQLite(ctx context.Context, conn *Conn, c config.Connection, opt ConnOp
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return fmt.Errorf("create the database folder: %w", err)
 		}
+		// The file holds password hashes: readable by the server's user only. SQLite gives its
+		// -wal and -shm files the same permissions.
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("create the database file: %w", err)
+		}
+		f.Close()
 		conn.Created = true
 	}
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +

@@ -1,6 +1,8 @@
 // Command ubgo is a metadata-driven application server, wire-compatible with UnityBase.
 //
 //	ubgo serve   [-cfg FILE] [-env FILE] [-addr A] serve the application over HTTP
+//	ubgo init    [-cfg FILE] [-p PASSWORD]        create the database, migrate it, add the built-in users
+//	ubgo migrate [-cfg FILE] [--dry-run]          bring the database schema to what the domain describes
 //	ubgo check   [-cfg FILE] [-env FILE] [-T]     load the application and report problems
 //	ubgo domain  [-cfg FILE] [-env FILE] [-json]  print the built domain
 //	ubgo version                                  print the version
@@ -39,6 +41,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the application over HTTP (getAppInfo and a readiness probe so far)", runServe},
+		{"init", "create the database, migrate it and add the built-in users, roles and access rules", runInit},
+		{"migrate", "compare the database with the domain and apply the difference (--dry-run prints the SQL)", runMigrate},
 		{"check", "load the application (config, models, metadata, hooks) and report every problem", runCheck},
 		{"domain", "print the built domain (models, entities, attributes)", runDomain},
 		{"version", "print the ubgo version and the UnityBase version it is compatible with", runVersion},

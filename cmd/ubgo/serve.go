@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"os"
 
 	"github.com/ubgo/ubgo/internal/boot"
 	"github.com/ubgo/ubgo/server"
+	"github.com/ubgo/ubgo/store"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exitCode {
@@ -30,6 +33,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 		printErrors(stderr, err)
 		return 1
 	}
+	st, err := store.Open(ctx, app.Config, app.Domain, store.Options{Create: true, Logger: log})
+	if err != nil {
+		printErrors(stderr, err)
+		return 1
+	}
+	defer st.Close()
+	if code := prepareDatabase(ctx, st, log); code >= 0 {
+		return code
+	}
 	srv, err := server.New(app.Config, app.Domain, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "ubgo serve:", err)
@@ -51,4 +63,46 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// prepareDatabase initializes a database the store has just created (the first start of
+// an application needs no separate "ubgo init"), and warns when an existing one differs
+// from the domain.
+func prepareDatabase(ctx context.Context, st *store.Store, log *slog.Logger) exitCode {
+	created := false
+	for _, c := range st.Conns {
+		created = created || c.Created
+	}
+	if created {
+		res, err := st.Init(ctx, store.InitOptions{AdminPassword: os.Getenv("UBGO_ADMIN_PASSWORD")})
+		if err != nil {
+			log.Error("initialize the database", "err", err)
+			return 1
+		}
+		statements := 0
+		for _, p := range res.Plans {
+			statements += len(p.Plan.Statements)
+		}
+		log.Info("database created", "statements", statements)
+		if res.GeneratedPassword {
+			// Printed once, on the console of whoever started the server the first time.
+			fmt.Fprintf(os.Stderr, "\n  admin password (shown once; set UBGO_ADMIN_PASSWORD to choose it): %s\n\n", res.AdminPassword)
+		}
+		return -1
+	}
+	plans, err := st.Plan(ctx, 0)
+	if err != nil {
+		log.Warn("cannot compare the database with the domain", "err", err)
+		return -1
+	}
+	for _, p := range plans {
+		if !p.Plan.Empty() {
+			log.Warn("the database schema differs from the domain; run \"ubgo migrate --dry-run\" to see how",
+				"connection", p.Conn.Name, "statements", len(p.Plan.Statements))
+		}
+	}
+	if ok, err := st.Seeded(ctx); err == nil && !ok {
+		log.Warn("the database has no built-in users; run \"ubgo init\"")
+	}
+	return -1
 }
