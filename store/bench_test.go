@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -14,8 +15,8 @@ import (
 
 // The benchmarks below measure the whole storage path of a client request — decode the
 // UBQL body, compile (cached), query, read rows, encode the response — next to a raw
-// baseline that runs the equivalent hand-written SQL on the same pool and encodes the same
-// JSON by hand. Compare the pairs of one run (benchstat), not absolute figures.
+// baseline that runs the equivalent hand-written SQL as a prepared statement on the same
+// pool and encodes the same JSON by hand. Compare the pairs of one run (benchstat), not absolute figures.
 
 const benchRows = 1000
 
@@ -66,6 +67,7 @@ func BenchmarkSelectByID(b *testing.B) {
 				c := a.Default()
 				q := "SELECT ID, code, caption, qty FROM tst_doc WHERE ID = " + c.Dialect.Placeholder(1) + " AND mi_deleteDate = " + c.Dialect.Placeholder(2)
 				maxDate := c.Dialect.FormatTime(dialect.MaxDate)
+				stmt := prepare(b, c, q)
 				var buf []byte
 				for b.Loop() {
 					id := ids[rand.IntN(len(ids))]
@@ -73,7 +75,7 @@ func BenchmarkSelectByID(b *testing.B) {
 						rid, qty      int64
 						code, caption string
 					)
-					if err := c.Read.QueryRowContext(ctx, q, id, maxDate).Scan(&rid, &code, &caption, &qty); err != nil {
+					if err := stmt.QueryRowContext(ctx, id, maxDate).Scan(&rid, &code, &caption, &qty); err != nil {
 						b.Fatal(err)
 					}
 					buf = appendRawRow(buf[:0], rid, code, caption, qty)
@@ -114,9 +116,10 @@ func BenchmarkList20(b *testing.B) {
 				q := "SELECT ID, code, caption, qty FROM tst_doc WHERE mi_deleteDate = " + c.Dialect.Placeholder(1) +
 					" ORDER BY code LIMIT 20 OFFSET " + c.Dialect.Placeholder(2)
 				maxDate := c.Dialect.FormatTime(dialect.MaxDate)
+				stmt := prepare(b, c, q)
 				var buf []byte
 				for b.Loop() {
-					rows, err := c.Read.QueryContext(ctx, q, maxDate, rand.IntN(benchRows-20))
+					rows, err := stmt.QueryContext(ctx, maxDate, rand.IntN(benchRows-20))
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -141,6 +144,16 @@ func BenchmarkList20(b *testing.B) {
 			})
 		})
 	}
+}
+
+// prepare prepares the raw query once, as a hand-written data layer would.
+func prepare(b *testing.B, c *store.Conn, q string) *sql.Stmt {
+	stmt, err := c.Read.PrepareContext(context.Background(), q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stmt.Close() })
+	return stmt
 }
 
 func appendRawRow(buf []byte, id int64, code, caption string, qty int64) []byte {

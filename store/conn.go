@@ -37,6 +37,8 @@ type Conn struct {
 	Path        string // SQLite database file
 	Write       *sql.DB
 	Read        *sql.DB
+	readStmts *stmtCache // SQLite only
+
 	// Created reports that OpenConn created the database (the SQLite file or the PostgreSQL
 	// schema): it is empty and needs "ubgo init".
 	Created bool
@@ -44,6 +46,9 @@ type Conn struct {
 
 // Close closes the connection's pools.
 func (c *Conn) Close() error {
+	if c.readStmts != nil {
+		c.readStmts.close()
+	}
 	err := c.Write.Close()
 	if c.Read != c.Write {
 		err = errors.Join(err, c.Read.Close())
@@ -169,6 +174,7 @@ func openSQLite(ctx context.Context, conn *Conn, c config.Connection, opt ConnOp
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
 	conn.Write, conn.Read = w, r
+	conn.readStmts = newStmtCache(r)
 	for _, stmt := range c.ExecuteWhenConnected {
 		if _, err := w.ExecContext(ctx, stmt); err != nil {
 			conn.Close()

@@ -62,7 +62,7 @@ func (tx *Tx) reader(c *Conn) querier {
 	if t := tx.txs[c]; t != nil {
 		return t
 	}
-	return c.Read
+	return c.prepared(c.Read)
 }
 
 // writer returns c's transaction, beginning it if needed.
