@@ -37,7 +37,7 @@ type Conn struct {
 	Path        string // SQLite database file
 	Write       *sql.DB
 	Read        *sql.DB
-	readStmts *stmtCache // SQLite only
+	readStmts   *stmtCache // SQLite only
 
 	// Created reports that OpenConn created the database (the SQLite file or the PostgreSQL
 	// schema): it is empty and needs "ubgo init".

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"sync"
-
 )
 
 // maxCachedStatements bounds the prepared statements kept per pool. The SQL texts come from
