@@ -26,13 +26,7 @@ func (tx *Tx) Select(ctx context.Context, req *ubql.Request) (*ubql.Response, er
 		return nil, err
 	}
 	c := tx.s.ConnOf(e)
-	r := req
-	if ms := e.Mixins.MStorage; ms.SafeDelete && !req.Misc.AllowSelectSafeDeleted && req.ID == nil && e.Attribute("mi_deleteDate") != nil {
-		cp := *req
-		cp.WhereList = append(append(make([]ubql.WhereItem, 0, len(req.WhereList)+1), req.WhereList...),
-			ubql.WhereItem{Name: "__safeDelete", Expression: "[mi_deleteDate]", Condition: ubql.Equal, Value: "#maxdate", HasValue: true})
-		r = &cp
-	}
+	r := tx.s.hideDeleted(req, req.ID == nil && !req.Misc.AllowSelectSafeDeleted, 0)
 	sel, err := tx.s.compiler.Select(r, tx.compileOptions(c))
 	if err != nil {
 		return nil, err
@@ -51,6 +45,36 @@ func (tx *Tx) Select(ctx context.Context, req *ubql.Request) (*ubql.Response, er
 		resp.TotalRecCount = &n
 	}
 	return resp, nil
+}
+
+// hideDeleted returns req with the safeDelete filter added to it (when top is set) and to
+// every subquery on a safeDelete entity, so that deleted rows count nowhere. req itself is
+// not changed: the response echoes what the client sent.
+func (s *Store) hideDeleted(req *ubql.Request, top bool, depth int) *ubql.Request {
+	e := s.Domain.Entity(req.Entity)
+	filter := top && e != nil && e.Mixins.MStorage != nil && e.Mixins.MStorage.SafeDelete && e.Attribute("mi_deleteDate") != nil
+	var subs []int
+	if depth < ubql.MaxNesting {
+		for i := range req.WhereList {
+			if req.WhereList[i].SubQuery != nil {
+				subs = append(subs, i)
+			}
+		}
+	}
+	if !filter && len(subs) == 0 {
+		return req
+	}
+	cp := *req
+	cp.WhereList = append(make([]ubql.WhereItem, 0, len(req.WhereList)+1), req.WhereList...)
+	for _, i := range subs {
+		w := &cp.WhereList[i]
+		w.SubQuery = s.hideDeleted(w.SubQuery, !w.SubQuery.Misc.AllowSelectSafeDeleted, depth+1)
+	}
+	if filter {
+		cp.WhereList = append(cp.WhereList,
+			ubql.WhereItem{Name: "__safeDelete", Expression: "[mi_deleteDate]", Condition: ubql.Equal, Value: "#maxdate", HasValue: true})
+	}
+	return &cp
 }
 
 func (tx *Tx) compileOptions(c *Conn) ubql.CompileOptions {

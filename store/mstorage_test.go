@@ -367,3 +367,21 @@ func mustJSON(v any) string {
 	}
 	return string(b)
 }
+
+// TestSafeDeleteInSubqueries: a deleted row does not satisfy an exists subquery either.
+func TestSafeDeleteInSubqueries(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		a := newApp(t, d)
+		cat := a.mustRun(t, admin, `[{"entity":"tst_category","method":"insert","execParams":{"name":"c"}}]`)[0].Request.ExecParams["ID"].(int64)
+		doc := a.mustRun(t, admin, fmt.Sprintf(`[{"entity":"tst_doc","method":"insert","execParams":{"code":"Q1","category":%d}}]`, cat))[0].Request.ExecParams["ID"].(int64)
+		used := `[{"entity":"tst_category","method":"select","fieldList":["ID"],"whereList":{"used":{"expression":"","condition":"subquery","subQueryType":"exists",
+			"value":{"entity":"tst_doc","method":"select","fieldList":["ID"],"whereList":{"corr":{"expression":"[category] = [{master}.ID]","condition":"custom"}}}}}}]`
+		if n := len(a.rows(t, admin, used)); n != 1 {
+			t.Fatalf("%d used categories before the delete, want 1", n)
+		}
+		a.mustRun(t, admin, fmt.Sprintf(`[{"entity":"tst_doc","method":"delete","execParams":{"ID":%d}}]`, doc))
+		if n := len(a.rows(t, admin, used)); n != 0 {
+			t.Fatalf("a deleted document still makes its category used (%d)", n)
+		}
+	})
+}
