@@ -1,10 +1,35 @@
-// Package server is ubgo's HTTP front: it owns the listener, the HTTP limits and timeouts,
-// the one-level endpoint table of UnityBase (/<endpoint>/<rest> under httpServer.path), the
+// Package server is ubgo's HTTP front. It owns the listener, the HTTP limits and timeouts,
+// UnityBase's one-level endpoint table (/<endpoint>/<rest> under httpServer.path), the
 // mapping of errors to {errCode, errMsg} bodies, and graceful shutdown.
 //
-// This first version serves the endpoints that need neither storage nor sessions:
-// getAppInfo and a readiness probe for load balancers. Every other first path segment is an
-// unknown endpoint (404). The endpoint table is where ubql, auth and model endpoints attach.
+// Every request passes the same front (middleware.go): a request id (X-Request-Id, taken
+// from a trusted proxy or made up), one access log line (never bodies, never the
+// Authorization header, secrets in the query redacted), counters for /stat, panic recovery,
+// a 400 for paths with invalid UTF-8 or control characters, CORS from
+// httpServer.allowCORSFrom, a body limit (413 before parsing), gzip for text bodies over
+// 1 KB, and X-Content-Type-Options: nosniff.
+//
+// Built-in endpoints:
+//
+//	getAppInfo     application info for clients before login (ETag)
+//	ready          200 while serving, 503 while draining (for load balancers)
+//	timeStamp      server time in milliseconds since the epoch, as text
+//	models         files of a model's public folder (/models/<Model>/<path>)
+//	statics        files of httpServer.inetPub; also the default endpoint
+//	allLocales     the models' client locales as one script or, with json=1, one object
+//	getDomainInfo  the domain in UnityBase's v4 shape, captions in the request's language   (auth)
+//	ubql, runList  a batch of UBQL items in one transaction through the Dispatcher        (auth)
+//	stat           request counters and, through Options.Stats, pool figures              (auth)
+//
+// Files on disk are served through os.Root, so neither "..", nor an absolute path, nor a
+// symlink can reach outside the model's public folder or inetPub; built-in models serve the
+// public folder of their embedded files.
+//
+// Endpoints marked auth need a session from Options.Authorizer. Until the security layer
+// provides one, they answer 401 — unless Options.DevAnonymousAdmin is set, which runs them
+// as the admin user: for local development and tests only.
+//
+// Other packages add endpoints with Handle (the JavaScript endpoints of models will).
 package server
 
 import (
@@ -14,15 +39,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ubgo/ubgo/config"
 	"github.com/ubgo/ubgo/domain"
+	"github.com/ubgo/ubgo/store"
 	"github.com/ubgo/ubgo/version"
 )
 
@@ -37,43 +67,168 @@ const (
 	ShutdownTimeout   = 15 * time.Second
 )
 
+// DefaultMaxBodyBytes is the request body limit when Options.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes = 10 << 20
+
+// Options adjust a Server. The zero value is a production server without a data layer and
+// without authentication: endpoints that need a session answer 401.
+type Options struct {
+	// Dev sends the text of unexpected errors to clients, as UnityBase's -dev mode does.
+	// Never in production: error texts may contain SQL and file paths.
+	Dev bool
+	// DevAnonymousAdmin runs every request to an endpoint that requires authorization as
+	// the admin user, when no Authorizer is set. It exists for local development and tests
+	// until the security layer provides sessions; New logs a warning when it is on.
+	DevAnonymousAdmin bool
+	// Authorizer finds the session of a request; nil until the security layer exists.
+	Authorizer Authorizer
+	// Dispatcher runs /ubql batches (a *store.Store, later the JS runtime wrapping it); nil
+	// makes /ubql answer 501.
+	Dispatcher Dispatcher
+	// MaxBodyBytes caps request bodies; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MethodAllowed filters getDomainInfo: an entity is listed with the methods the session
+	// may call, and omitted when it may call none. nil allows everything. The security
+	// layer sets it to the ELS check.
+	MethodAllowed func(sess *store.Session, entity, method string) bool
+	// EntityMethods lists the methods of an entity for getDomainInfo. nil means the
+	// mStorage methods of stored entities; the JS runtime will add custom methods.
+	EntityMethods func(e *domain.Entity) []string
+	// Stats adds figures to /stat (worker pool, sessions...). Called on every /stat request.
+	Stats func() map[string]any
+}
+
+// endpoint is one entry of the endpoint table.
+type endpoint struct {
+	h    http.Handler
+	auth bool
+}
+
 // Server serves one application.
 type Server struct {
 	cfg      *config.Config
 	dom      *domain.Domain
 	log      *slog.Logger
+	opt      Options
 	prefix   string // httpServer.path with a trailing slash, e.g. "/" or "/app/"
 	appInfo  []byte
 	appETag  string
 	draining atomic.Bool
-	reqSeq   atomic.Uint64
-	mux      map[string]http.HandlerFunc
+	reqSeq   atomic.Int64
+	ids      requestIDs
+	proxies  proxies
+	cors     corsPolicy
+	msgs     *catalog
+	stats    *stats
+
+	mu        sync.RWMutex
+	endpoints map[string]endpoint
+	fallback  http.Handler // the default endpoint (statics), nil when there is none
+
+	models     map[string]*publicFiles
+	statics    *publicFiles
+	locales    *locales
+	domainInfo *domainInfo
+	closers    []io.Closer
 }
 
-// New builds the server of a loaded application.
+// New builds the server of a loaded application with the zero Options.
 func New(cfg *config.Config, dom *domain.Domain, log *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, dom: dom, log: log, prefix: normalizePrefix(cfg.HTTPServer.Path)}
+	return NewWithOptions(cfg, dom, log, Options{})
+}
+
+// NewWithOptions builds the server of a loaded application. It opens the models' public
+// folders and inetPub; Close releases them.
+func NewWithOptions(cfg *config.Config, dom *domain.Domain, log *slog.Logger, opt Options) (s *Server, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxBodyBytes <= 0 {
+		opt.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s = &Server{cfg: cfg, dom: dom, log: log, opt: opt, prefix: normalizePrefix(cfg.HTTPServer.Path),
+		ids: newRequestIDs(), stats: newStats(), endpoints: map[string]endpoint{}}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if s.msgs, err = newCatalog(dom.Languages, dom.DefaultLang); err != nil {
+		return nil, err
+	}
+	if s.proxies, err = newProxies(cfg.Security.TrustedProxies, cfg.HTTPServer.ReverseProxy.RemoteIPHeader); err != nil {
+		return nil, err
+	}
+	s.cors = newCORS(cfg.HTTPServer.AllowCORSFrom)
+	if err = s.buildAppInfo(); err != nil {
+		return nil, err
+	}
+	if err = s.openModels(); err != nil {
+		return nil, err
+	}
+	if err = s.openStatics(); err != nil {
+		return nil, err
+	}
+	if s.locales, err = s.loadLocales(); err != nil {
+		return nil, err
+	}
+	if s.domainInfo, err = s.buildDomainInfo(); err != nil {
+		return nil, err
+	}
+	s.registerBuiltins()
+	s.warnDev()
+	return s, nil
+}
+
+func (s *Server) registerBuiltins() {
+	s.Handle("getAppInfo", http.HandlerFunc(s.getAppInfo), false)
+	s.Handle("ready", http.HandlerFunc(s.ready), false)
+	s.Handle("timeStamp", http.HandlerFunc(s.timeStamp), false)
+	s.Handle("models", http.HandlerFunc(s.serveModels), false)
+	s.Handle("allLocales", http.HandlerFunc(s.serveLocales), false)
+	s.Handle("getDomainInfo", http.HandlerFunc(s.serveDomainInfo), true)
+	s.Handle("ubql", http.HandlerFunc(s.serveUBQL), true)
+	s.Handle("runList", http.HandlerFunc(s.serveUBQL), true)
+	s.Handle("stat", http.HandlerFunc(s.serveStat), true)
+	if s.statics != nil {
+		s.Handle("statics", http.HandlerFunc(s.serveStatics), false)
+		s.fallback = http.HandlerFunc(s.serveStatics)
+	}
+}
+
+// warnDev says loudly that the server runs with development shortcuts.
+func (s *Server) warnDev() {
+	if s.opt.Dev {
+		s.log.Warn("DEV MODE: clients receive the text of internal errors; never run production like this")
+	}
+	switch {
+	case s.opt.DevAnonymousAdmin && s.opt.Authorizer != nil:
+		s.log.Warn("DevAnonymousAdmin is ignored: an Authorizer is configured")
+	case s.opt.DevAnonymousAdmin:
+		s.log.Warn("DEV ONLY: every request that needs authorization runs as the admin user (DevAnonymousAdmin); anyone who can reach this port owns the application")
+		if s.cors.any {
+			s.log.Warn("DEV ONLY: allowCORSFrom is \"*\" with DevAnonymousAdmin: any web page can act as admin")
+		}
+	}
+}
+
+func (s *Server) buildAppInfo() error {
 	info := map[string]any{
 		"appVersion":           version.Version,
 		"serverVersion":        version.UBCompat,
-		"defaultLang":          dom.DefaultLang,
-		"simpleCertAuth":       cfg.Security.SimpleCertAuth,
-		"authMethods":          nonNil(cfg.Security.AuthenticationMethods),
-		"supportedLanguages":   dom.Languages,
+		"defaultLang":          s.dom.DefaultLang,
+		"simpleCertAuth":       s.cfg.Security.SimpleCertAuth,
+		"authMethods":          nonNil(s.cfg.Security.AuthenticationMethods),
+		"supportedLanguages":   s.dom.Languages,
 		"supportedWSProtocols": []string{},
-		"uiSettings":           cfg.Raw["uiSettings"],
+		"uiSettings":           s.cfg.Raw["uiSettings"],
 	}
 	body, err := json.Marshal(info)
 	if err != nil {
-		return nil, fmt.Errorf("encode getAppInfo: %w", err)
+		return fmt.Errorf("encode getAppInfo: %w", err)
 	}
-	sum := sha256.Sum256(body)
-	s.appInfo, s.appETag = body, `"`+hex.EncodeToString(sum[:8])+`"`
-	s.mux = map[string]http.HandlerFunc{
-		"getAppInfo": s.getAppInfo,
-		"ready":      s.ready,
-	}
-	return s, nil
+	s.appInfo, s.appETag = body, etagOf(body)
+	return nil
 }
 
 func nonNil(ss []string) []string {
@@ -91,6 +246,12 @@ func normalizePrefix(p string) string {
 	return p
 }
 
+// etagOf is a strong ETag of a body: a short hash of its bytes.
+func etagOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:8]) + `"`
+}
+
 // Addr is the listen address from httpServer.host and port ("+" and "*" mean every interface).
 func Addr(hs config.HTTPServer) string {
 	host := hs.Host
@@ -104,88 +265,125 @@ func Addr(hs config.HTTPServer) string {
 	return net.JoinHostPort(host, port)
 }
 
-// ServeHTTP routes by the first path segment after httpServer.path.
+// Handle adds an endpoint: requests whose first path segment under httpServer.path is name
+// go to h, after authentication when authRequired. Inside h, Rest is the rest of the path
+// and Session the caller. Like http.ServeMux.Handle it panics on a name that cannot be a
+// path segment and on a name registered twice: both are programming errors.
+func (s *Server) Handle(name string, h http.Handler, authRequired bool) {
+	if !validEndpointName(name) {
+		panic("server: invalid endpoint name " + strconv.Quote(name))
+	}
+	if h == nil {
+		panic("server: nil handler for endpoint " + name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.endpoints[name]; dup {
+		panic("server: endpoint " + name + " is registered twice")
+	}
+	s.endpoints[name] = endpoint{h: h, auth: authRequired}
+}
+
+func validEndpointName(name string) bool {
+	if name == "" || name == "." || name == ".." || !utf8.ValidString(name) {
+		return false
+	}
+	return strings.IndexFunc(name, func(r rune) bool { return r == '/' || r == '\\' || r < 0x20 || r == 0x7f }) < 0
+}
+
+func (s *Server) lookup(name string) (endpoint, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ep, ok := s.endpoints[name]
+	return ep, ok
+}
+
+// ServeHTTP runs the front (see the package doc) and routes by the first path segment after
+// httpServer.path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := fmt.Sprintf("%x-%d", start.UnixNano()&0xffffff, s.reqSeq.Add(1))
-	w.Header().Set("X-Request-Id", id)
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	seq := s.reqSeq.Add(1)
+	ip, trusted := s.proxies.clientIP(r)
+	st := &reqState{srv: s, seq: seq, ip: ip}
+	if id := r.Header.Get("X-Request-Id"); trusted && validRequestID(id) {
+		st.id = id
+	} else {
+		st.id = s.ids.make(seq)
+	}
+	h := w.Header()
+	h.Set("X-Request-Id", st.id)
+	h.Set("X-Content-Type-Options", "nosniff")
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	var in int64
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = countingBody{ReadCloser: r.Body, n: &in}
+	}
+	r = withState(r, st)
+	s.stats.begin()
 	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("handler panic", "requestId", id, "panic", p)
-			writeError(rec, http.StatusInternalServerError, 1, "Internal Server Error")
+		p := recover()
+		if p != nil && p != http.ErrAbortHandler {
+			s.handlePanic(p, rec, r, st)
 		}
-		s.log.Info("http", "requestId", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"bytes", rec.bytes, "duration", time.Since(start), "remote", r.RemoteAddr)
+		s.stats.end()
+		s.finish(r, st, rec, in, start)
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
 	}()
-	if !strings.HasPrefix(r.URL.Path+"/", s.prefix) {
-		writeError(rec, http.StatusNotFound, 15, "Not Found")
+	if err := checkPath(r.URL.Path); err != nil {
+		WriteErr(rec, r, err)
 		return
 	}
-	rest := strings.TrimPrefix(r.URL.Path, strings.TrimSuffix(s.prefix, "/"))
-	rest = strings.TrimPrefix(rest, "/")
-	endpoint, _, _ := strings.Cut(rest, "/")
-	h, ok := s.mux[endpoint]
-	if !ok {
-		writeError(rec, http.StatusNotFound, 15, "Not Found")
+	if s.cors.handle(rec, r) {
 		return
 	}
-	h(rec, r)
-}
-
-func (s *Server) getAppInfo(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, http.StatusMethodNotAllowed, 1, "Method Not Allowed")
+	if err := limitBody(rec, r, s.opt.MaxBodyBytes); err != nil {
+		WriteErr(rec, r, err)
 		return
 	}
-	w.Header().Set("ETag", s.appETag)
-	if r.Header.Get("If-None-Match") == s.appETag {
-		w.WriteHeader(http.StatusNotModified)
+	cw := newCompressWriter(rec, r)
+	s.route(cw, r, st)
+	if err := cw.Close(); err != nil {
+		s.log.Debug("write response", "requestId", st.id, "err", err)
+	}
+}
+
+// route finds the endpoint, authenticates when it requires it, and calls it. The empty
+// path goes to application.rootHandler (an endpoint name or a file of inetPub); an unknown
+// first segment goes to the default endpoint (statics) with the whole path.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
+	p := r.URL.Path
+	if !strings.HasPrefix(p+"/", s.prefix) {
+		WriteErr(w, r, errStatus(http.StatusNotFound, "outside httpServer.path"))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Write(s.appInfo)
-}
-
-// ready answers load balancers: 200 while the server accepts work, 503 once it drains.
-func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if s.draining.Load() {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		w.Write([]byte(`{"status":"draining"}`))
+	rest := strings.TrimPrefix(strings.TrimPrefix(p, strings.TrimSuffix(s.prefix, "/")), "/")
+	name, sub, _ := strings.Cut(rest, "/")
+	if name == "" {
+		name, sub, rest = s.cfg.Application.RootHandler, "", s.cfg.Application.RootHandler
+	}
+	ep, ok := s.lookup(name)
+	switch {
+	case ok:
+		st.endpoint, st.rest = name, sub
+	case s.fallback != nil:
+		ep = endpoint{h: s.fallback}
+		st.endpoint, st.rest = "statics", rest
+	default:
+		WriteErr(w, r, errStatus(http.StatusNotFound, "no endpoint "+strconv.Quote(name)))
 		return
 	}
-	w.Write([]byte(`{"status":"ready"}`))
-}
-
-// writeError writes UnityBase's error body. Messages are fixed texts, never internals.
-func writeError(w http.ResponseWriter, status, code int, msg string) {
-	body, _ := json.Marshal(map[string]any{"success": false, "errCode": code, "errMsg": msg})
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(body)
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-	wrote  bool
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if !r.wrote {
-		r.status, r.wrote = code, true
+	if ep.auth {
+		sess, err := s.authenticate(r, st)
+		if err != nil {
+			WriteErr(w, r, err)
+			return
+		}
+		st.sess = sess
 	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	r.wrote = true
-	n, err := r.ResponseWriter.Write(b)
-	r.bytes += n
-	return n, err
+	st.lang = s.requestLang(r, st.sess)
+	ep.h.ServeHTTP(w, r)
 }
 
 // Run listens on ln and serves until ctx is cancelled, then drains: /ready turns 503, new
@@ -218,4 +416,15 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// Close releases the folders New opened. Call it after Run returns; file endpoints fail
+// afterwards.
+func (s *Server) Close() error {
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c.Close())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
 }

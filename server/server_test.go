@@ -2,20 +2,18 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/ubgo/ubgo/internal/boot"
 )
 
-func newTestServer(t *testing.T, env map[string]string) *Server {
+func newTestServer(t testing.TB, env map[string]string) *Server {
 	t.Helper()
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -28,21 +26,14 @@ func newTestServer(t *testing.T, env map[string]string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
 	return s
 }
 
 func TestScenarios(t *testing.T) {
 	s := newTestServer(t, nil)
 	etag := s.appETag
-	tests := []struct {
-		name       string
-		method     string
-		url        string
-		headers    map[string]string
-		wantStatus int
-		wantBody   []string
-		notBody    []string
-	}{
+	runScenarios(t, s, []scenario{
 		{name: "getAppInfo", method: "GET", url: "/getAppInfo", wantStatus: 200,
 			wantBody: []string{`"defaultLang":"en"`, `"authMethods":["UB"]`, `"supportedLanguages":["en","uk"]`, `"serverVersion":"5.23.15"`}},
 		{name: "getAppInfo not modified", method: "GET", url: "/getAppInfo", headers: map[string]string{"If-None-Match": etag}, wantStatus: 304},
@@ -51,43 +42,7 @@ func TestScenarios(t *testing.T) {
 		{name: "ready", method: "GET", url: "/ready", wantStatus: 200, wantBody: []string{`"ready"`}},
 		{name: "unknown endpoint", method: "GET", url: "/nope", wantStatus: 404, wantBody: []string{`"errCode":15`, `"errMsg":"Not Found"`}},
 		{name: "traversal is just an unknown endpoint", method: "GET", url: "/../../etc/passwd", wantStatus: 404, notBody: []string{"root:"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req := httptest.NewRequest(tt.method, tt.url, nil)
-			for k, v := range tt.headers {
-				req.Header.Set(k, v)
-			}
-			rec := httptest.NewRecorder()
-			s.ServeHTTP(rec, req)
-			body := rec.Body.String()
-			if rec.Code != tt.wantStatus {
-				t.Fatalf("status %d, want %d; body %s", rec.Code, tt.wantStatus, body)
-			}
-			for _, w := range tt.wantBody {
-				if !strings.Contains(body, w) {
-					t.Errorf("body %s does not contain %s", body, w)
-				}
-			}
-			for _, w := range tt.notBody {
-				if strings.Contains(body, w) {
-					t.Errorf("body contains %s", w)
-				}
-			}
-			if rec.Header().Get("X-Request-Id") == "" {
-				t.Error("no request id")
-			}
-			if rec.Code >= 400 {
-				var e struct {
-					ErrCode int    `json:"errCode"`
-					ErrMsg  string `json:"errMsg"`
-				}
-				if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.ErrCode == 0 || e.ErrMsg == "" {
-					t.Errorf("error body is not {errCode, errMsg}: %s", body)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestPathPrefix(t *testing.T) {

@@ -40,7 +40,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "serve the application over HTTP (getAppInfo and a readiness probe so far)", runServe},
+		{"serve", "serve the application over HTTP (creating and initializing the database on first start)", runServe},
 		{"init", "create the database, migrate it and add the built-in users, roles and access rules", runInit},
 		{"migrate", "compare the database with the domain and apply the difference (--dry-run prints the SQL)", runMigrate},
 		{"check", "load the application (config, models, metadata, hooks) and report every problem", runCheck},

@@ -20,6 +20,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 	fs.Lookup("log-level").DefValue = "info"
 	af.logLevel = "info"
 	addr := fs.String("addr", "", "listen `address` (default from httpServer.host and httpServer.port)")
+	dev := fs.Bool("dev", false, "development mode: clients see the text of unexpected errors")
+	devAdmin := fs.Bool("dev-anonymous-admin", false, "LOCAL DEVELOPMENT ONLY: run requests without a session as the admin user (until authentication is built)")
+	maxBody := fs.Int64("max-body", server.DefaultMaxBodyBytes, "largest request body in `bytes`")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -42,11 +45,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 	if code := prepareDatabase(ctx, st, log); code >= 0 {
 		return code
 	}
-	srv, err := server.New(app.Config, app.Domain, log)
+	srv, err := server.NewWithOptions(app.Config, app.Domain, log, server.Options{
+		Dispatcher: st, Dev: *dev, DevAnonymousAdmin: *devAdmin, MaxBodyBytes: *maxBody})
 	if err != nil {
 		fmt.Fprintln(stderr, "ubgo serve:", err)
 		return 1
 	}
+	defer srv.Close()
 	if *addr == "" {
 		*addr = server.Addr(app.Config.HTTPServer)
 	}
