@@ -73,7 +73,9 @@ func (tx *Tx) writer(ctx context.Context, c *Conn) (querier, error) {
 	if t := tx.txs[c]; t != nil {
 		return t, nil
 	}
-	t, err := c.Write.BeginTx(ctx, nil)
+	// The transaction outlives the call that first writes (a JS handler's sub-call, say):
+	// its end is Commit or Rollback, not that call's context. Statements still obey theirs.
+	t, err := c.Write.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return nil, &Error{Item: -1, Code: 3, Status: http.StatusServiceUnavailable, Msg: "the database is not available",
 			Err: fmt.Errorf("begin a transaction on %s: %w", c.Name, err)}
@@ -162,6 +164,22 @@ func (tx *Tx) Rollback() {
 			tx.s.ids[c].adopt(b)
 		}
 	}
+}
+
+// DoInternal runs one item as server-side code does: like Do, but as an internal call even
+// when the request came from a client, so the item may use what only the server may (skip
+// the optimistic lock, set system attributes, write link tables). Scripts' Repository and
+// DataStore calls use it; the client's own items go through Do.
+func (tx *Tx) DoInternal(ctx context.Context, req *ubql.Request) (*ubql.Response, error) {
+	if !tx.sess.External {
+		return tx.Do(ctx, req)
+	}
+	outer := tx.sess
+	inner := *outer
+	inner.External = false
+	tx.sess = &inner
+	defer func() { tx.sess = outer }()
+	return tx.Do(ctx, req)
 }
 
 // Do runs one UBQL item with the mStorage method it names.

@@ -1,0 +1,100 @@
+// Package jsvm runs an application's server-side JavaScript on goja, with the API
+// UnityBase models are written against (reference §3, §4.5, §5, §7), so that UnityBase
+// model code runs unchanged.
+//
+// # Lifecycle
+//
+// Load finds every model's JavaScript as UnityBase's UB.start does (for each model in
+// load order except UB and browser-only models: the entity modules X.js for every entity
+// X, in the model folder and one level below; the serverLocale/*-<lang>.json files; the
+// model's entry point, package.json "main" or index.js), compiles each file once and
+// evaluates everything in an init runtime, which ends with JS mixins' initEntity and App
+// "domainIsLoaded". What that evaluation registered becomes the Program's tables:
+// Endpoints, Methods, HasJS and NeedsJS. They are fixed from then on; listeners or
+// methods a script adds later, inside a call, are not seen by the tables (the server
+// decides from NeedsJS whether a call needs a worker at all).
+//
+// NewPool lends Workers made from the Program. A worker is a goja runtime that evaluated
+// the same compiled files in the same order (so closures and module-level state work as
+// in UnityBase's worker threads, unlike PocketBase's handlers, which are recompiled from
+// their source text). Workers are created lazily, never more than PoolOptions.Size at a
+// time; when all are busy Acquire waits, up to WaitTimeout or the context's deadline,
+// and then fails with ErrBusy (503) rather than create an extra runtime.
+//
+// A typical request in the server:
+//
+//	tx := st.Begin(sess)
+//	defer tx.Rollback()
+//	if !prog.NeedsJS(item.Entity, item.Method) {
+//		resp, err = tx.Do(ctx, item) // the Go fast path: no worker
+//	} else {
+//		w, err := pool.Acquire(ctx)
+//		...
+//		resp, err = w.CallMethod(ctx, tx, item)
+//		pool.Release(w)
+//	}
+//	... tx.Commit() when every item succeeded
+//
+// # Goroutines and lifetimes
+//
+// Program is immutable after Load and safe for concurrent use (its compile and
+// resolution caches are locked). Pool is safe for concurrent use. A Worker is used by
+// the goroutine that acquired it until Pool.Release; goja runtimes are not safe for
+// concurrent use and never run on two goroutines at once. The only cross-goroutine
+// access is the interrupt: every call arms a timer (the earlier of the context's
+// deadline and PoolOptions.CallTimeout; cancellation of the context too) that calls
+// Runtime.Interrupt, which goja allows.
+//
+// A call (CallMethod, CallEndpoint) binds the caller's store.Tx and session to the
+// worker for its duration; JavaScript reaches them through Repository, DataStore,
+// App.dbConnections and Session, and never keeps them beyond the call. Nested entity
+// methods that scripts call (DataStore.run, Repository executors) run in the same
+// transaction, through the same dispatch. Database calls from scripts get the caller's
+// context: a store.Tx binds its database transaction to the context of its first write,
+// so a context ending with the call would roll the request back; the call timeout stops
+// the script itself.
+//
+// A worker whose call was interrupted (timeout, cancellation, stack overflow) or
+// panicked in Go is discarded on Release and replaced when needed; a Go panic inside a
+// binding becomes an *Error and never crashes the process. Other state a script leaves
+// in a runtime's globals stays there for the next call on that worker, as in UnityBase;
+// PoolOptions.MaxCalls recycles workers to bound it.
+//
+// # The JavaScript API
+//
+// Globals: console (slog, with the calling model and file:line), process (isServer; no
+// environment), global, require (non-relative names only), App, UB, Session,
+// TubDataStore and one namespace per entity. A module's own require resolves relative
+// paths ("./x", "../x"; ".js", ".json", folder/index.js and folder/package.json "main"
+// implied), absolute paths, another model's files as "@ubgo-model/<Model>/path" or
+// "<package name>/path" or by a relative path that crosses into another model's folder;
+// "<entity>.meta" returns the entity namespace; "@unitybase/ub", "@unitybase/base",
+// "@unitybase/uba", "@unitybase/cs-shared" and "events" return ubgo's API objects. A
+// path that leaves every model folder is refused. Modules are cached per runtime; compiled programs and
+// successful resolutions are shared by all runtimes.
+//
+// Entity namespaces are EventEmitters ("<method>:before"/":after" listeners run in
+// registration order, prependListener first) whose "entity" property is the entity's
+// metadata with addMethod. A function assigned to the namespace (X.close = fn) is the
+// method's implementation; the mStorage methods default to the Go implementation of
+// package store (store.Tx.Do). See CallMethod for the ctx object.
+//
+// UB.Repository builds a *ubql.Request directly (CustomRepository semantics, UBQL v2);
+// its executors and DataStore.run dispatch like a client call. DataStore.runSQL and
+// execSQL take UnityBase's ":name:" and ":(literal):" parameters, always bound.
+//
+// # Errors
+//
+// Failures are *Error values carrying a UnityBase errCode, an HTTP status and a client
+// message: UBAbort and any message with <<<...>>> reach the client as written (status
+// 500); ESecurityException is 403, errCode 8, "Access deny"; storage and UBQL errors
+// thrown through a binding and not caught keep their own codes; everything else is
+// "Internal server error" for the client and the full message, file:line:col and JS
+// stack for the log. Load errors name the model, the file, the position and the stack.
+//
+// # Known gaps
+//
+// Nested calls made by scripts run as server-side ("internal") calls through
+// store.Tx.DoInternal, without the client restrictions of an external session. Timers, Promises that wait for I/O, ES modules,
+// Session.runAsAdmin and the Session.securityViolation event are not provided.
+package jsvm

@@ -1,0 +1,2 @@
+// A folder module: require('./lib') loads lib/index.js.
+exports.add = (a, b) => a + b

@@ -1,0 +1,3 @@
+const a = require('./cycleA')
+exports.name = 'B'
+exports.seenA = a.name

@@ -1,0 +1,2 @@
+// Requires a file outside every model folder.
+module.exports = require('../../../../../../../go.mod')
