@@ -79,6 +79,10 @@ func recordModified(entity string, id int64) *Error {
 		Msg: "<<<Record was modified by another user>>>", Err: fmt.Errorf("%s ID %d: %w", entity, id, ErrRecordModified)}
 }
 
+// WithItem sets the batch index and entity of err when it is a store or request error that
+// does not name its item yet; other errors are returned unchanged.
+func WithItem(err error, item int, entity string) error { return withItem(err, item, entity) }
+
 // withItem sets the batch index of err when it is a store or request error.
 func withItem(err error, item int, entity string) error {
 	var qe *ubql.Error

@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 
+	"github.com/ubgo/ubgo/domain"
 	"github.com/ubgo/ubgo/internal/boot"
+	"github.com/ubgo/ubgo/runtime/jsvm"
 	"github.com/ubgo/ubgo/server"
 	"github.com/ubgo/ubgo/store"
 )
@@ -45,13 +47,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 	if code := prepareDatabase(ctx, st, log); code >= 0 {
 		return code
 	}
+	prog, err := jsvm.Load(ctx, app.Domain, app.Config, log)
+	if err != nil {
+		printErrors(stderr, err)
+		return 1
+	}
+	log.Info("model JavaScript loaded", "endpoints", len(prog.Endpoints()), "duration", prog.LoadTime())
+	pool := jsvm.NewPool(prog, jsvm.PoolOptions{})
+	defer pool.Close()
 	srv, err := server.NewWithOptions(app.Config, app.Domain, log, server.Options{
-		Dispatcher: st, Dev: *dev, DevAnonymousAdmin: *devAdmin, MaxBodyBytes: *maxBody})
+		Dispatcher: &jsvm.Dispatcher{Store: st, Pool: pool}, Dev: *dev, DevAnonymousAdmin: *devAdmin,
+		MaxBodyBytes: *maxBody, EntityMethods: func(e *domain.Entity) []string { return prog.Methods(e.Name) },
+		Stats: func() map[string]any { return map[string]any{"pool": pool.Stats()} }})
 	if err != nil {
 		fmt.Fprintln(stderr, "ubgo serve:", err)
 		return 1
 	}
 	defer srv.Close()
+	if err := srv.MountJS(pool, st); err != nil {
+		fmt.Fprintln(stderr, "ubgo serve:", err)
+		return 1
+	}
 	if *addr == "" {
 		*addr = server.Addr(app.Config.HTTPServer)
 	}

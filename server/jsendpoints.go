@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/ubgo/ubgo/runtime/jsvm"
+	"github.com/ubgo/ubgo/store"
+)
+
+// anonymous is the session of endpoints that need no authorization, called without one.
+var anonymous = store.Session{UserID: store.UserAnonymous, UserName: "anonymous", External: true}
+
+// MountJS adds the endpoints that models registered with App.registerEndpoint. An endpoint
+// of the same name as a built-in one is refused: a model cannot replace ubql or auth.
+func (s *Server) MountJS(pool *jsvm.Pool, st *store.Store) error {
+	for _, ep := range pool.Program().Endpoints() {
+		if _, taken := s.lookup(ep.Name); taken {
+			return fmt.Errorf("model %s registers endpoint %q, which the server already has", ep.Model, ep.Name)
+		}
+		if !validEndpointName(ep.Name) {
+			return fmt.Errorf("model %s registers endpoint %q, which cannot be a path segment", ep.Model, ep.Name)
+		}
+		s.Handle(ep.Name, &jsEndpoint{name: ep.Name, pool: pool, store: st}, ep.AuthorizationRequired)
+	}
+	return nil
+}
+
+// jsEndpoint runs one model endpoint on a worker, inside a transaction committed when the
+// handler returns and rolled back when it throws.
+type jsEndpoint struct {
+	name  string
+	pool  *jsvm.Pool
+	store *store.Store
+}
+
+func (h *jsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		WriteErr(w, r, err) // the body limit's error carries 413
+		return
+	}
+	sess := Session(r)
+	if sess == nil {
+		a := anonymous
+		a.RemoteIP, a.Lang = RemoteIP(r), Lang(r)
+		sess = &a
+	}
+	rest := Rest(r)
+	req := &jsvm.Request{Method: r.Method, URL: strings.TrimPrefix(h.name+"/"+rest, "/"), URI: rest,
+		Parameters: r.URL.RawQuery, Header: r.Header, Body: body, RequestID: RequestID(r)}
+	if rest == "" {
+		req.URL = h.name
+	}
+	if r.URL.RawQuery != "" {
+		req.URL += "?" + r.URL.RawQuery
+	}
+	if d, err := url.PathUnescape(rest); err == nil {
+		req.DecodedURI = d
+	}
+	resp := &jsvm.Response{}
+	if err := h.call(r.Context(), sess, req, resp); err != nil {
+		WriteErr(w, r, err)
+		return
+	}
+	for k, vs := range resp.Header {
+		if http.CanonicalHeaderKey(k) == "Content-Type" && len(vs) == 1 && vs[0] == "!STATICFILE" {
+			continue
+		}
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if ct := resp.Header["Content-Type"]; len(ct) == 1 && ct[0] == "!STATICFILE" {
+		// A handler may only point at files it can name; serve them as they are, no listing.
+		f, err := os.Open(string(resp.Body))
+		if err != nil {
+			WriteErr(w, r, &Error{Status: http.StatusNotFound, Code: CodeGeneric, Msg: "Not Found"})
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil || st.IsDir() {
+			WriteErr(w, r, &Error{Status: http.StatusNotFound, Code: CodeGeneric, Msg: "Not Found"})
+			return
+		}
+		http.ServeContent(w, r, st.Name(), st.ModTime(), f)
+		return
+	}
+	status := resp.StatusCode
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	w.Write(resp.Body)
+}
+
+func (h *jsEndpoint) call(ctx context.Context, sess *store.Session, req *jsvm.Request, resp *jsvm.Response) error {
+	worker, err := h.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer h.pool.Release(worker)
+	tx := h.store.Begin(sess)
+	defer tx.Rollback()
+	if err := worker.CallEndpoint(ctx, h.name, req, resp, tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
