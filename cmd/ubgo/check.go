@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ubgo/ubgo/internal/boot"
+	"github.com/ubgo/ubgo/runtime/jsvm"
 )
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) exitCode {
@@ -65,10 +66,24 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 	for _, w := range app.Domain.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
+	// The JS phase of serve: every model file compiles and evaluates, so a syntax error or
+	// a throwing entry point fails here rather than at the first request.
+	prog, err := jsvm.Load(ctx, app.Domain, app.Config, log)
+	if err != nil {
+		printErrors(stderr, err)
+		fmt.Fprintln(stderr, "check failed")
+		return 1
+	}
 	d := app.Domain
+	methods := 0
+	for _, e := range d.Entities {
+		methods += len(prog.Methods(e.Name))
+	}
 	fmt.Fprintf(stdout, "ok: %s: %d models, %d entities, %d attributes, %d warnings (%s)\n",
 		app.Config.File, len(d.Models), len(d.Entities), d.AttributeCount(),
 		len(app.Config.Warnings)+len(d.Warnings), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "ok: JavaScript: %d endpoints, %d entity methods (%s)\n",
+		len(prog.Endpoints()), methods, prog.LoadTime().Round(time.Millisecond))
 	return 0
 }
 

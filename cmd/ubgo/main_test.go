@@ -40,6 +40,7 @@ func TestBadInput(t *testing.T) {
 		}},
 		{"merge", []string{"testdata/bad/merge/models/ext/shop_item.meta:1:1: entity shop_item: looks like a partial definition", "(EXT) must give caption"}},
 		{"hook", []string{"model SHOP: ", "testdata/bad/hook/models/shop/_hookMetadataTransformation.js:4:11: Error: shop_item must define price", "    at "}},
+		{"js", []string{"model SHOP", "testdata/bad/js/models/shop/index.js:4:", "./helpers/missing"}},
 		{"semantic", []string{"testdata/bad/semantic/models/shop/shop_item.meta:5:68: entity shop_item /attributes/2/associatedEntity: associatedEntity \"shop_category\" of attribute category is not an entity of the domain"}},
 	}
 	for _, tt := range tests {
