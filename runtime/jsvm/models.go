@@ -160,6 +160,13 @@ func (p *Program) entryPoint(m *jsModel) (*compiled, error) {
 		return p.compile(m, "index.js"), nil
 	}
 	t, err := p.resolveIn(m, ".", true)
+	if err != nil && !hasJS(m.fsys) {
+		// A copy of a model's metadata without its scripts (UnityBase's public models are
+		// often shipped so for tooling): there is nothing to run, which is not an error.
+		p.log.Warn("the model's package.json main is absent and the model has no JavaScript; none is run",
+			"model", m.name, "main", m.main)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("jsvm: model %s: package.json main %q: %w", m.name, m.main, err)
 	}
@@ -235,4 +242,23 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// hasJS reports whether a model folder holds any JavaScript file.
+func hasJS(fsys fs.FS) bool {
+	found := false
+	fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || found {
+			return fs.SkipAll
+		}
+		if d.IsDir() && (path == "node_modules" || strings.HasPrefix(d.Name(), ".") && path != ".") {
+			return fs.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".js") {
+			found = true
+			return fs.SkipAll
+		}
+		return nil
+	})
+	return found
 }
