@@ -208,36 +208,6 @@ func (SQLite) LimitOffset(limit, offset int) string {
 	return limitOffset(limit, offset)
 }
 
-func (SQLite) ColumnType(dataType string, size, precision, scale int) string {
-	switch dataType {
-	case "String":
-		return "VARCHAR(" + strconv.Itoa(stringSize(size)) + ")"
-	case "Enum":
-		return "VARCHAR(32)"
-	case "Int":
-		return "INTEGER"
-	case "BigInt", "ID", "Entity", "TimeLog":
-		return "BIGINT"
-	case "Float":
-		return "FLOAT(19, 6)"
-	case "Currency":
-		return "NUMERIC(19, 2)"
-	case "Boolean":
-		return "SMALLINT"
-	case "DateTime", "Date":
-		return "DATETIME"
-	case "Text":
-		return "TEXT"
-	case "Document":
-		return "VARCHAR(4000)"
-	case "BLOB":
-		return "BLOB"
-	case "Json":
-		return "JSON"
-	}
-	return ""
-}
-
 // Postgres is the PostgreSQL dialect. Identifiers are written unquoted, so PostgreSQL folds
 // them to lower case, as UnityBase's generator does; quoted ones (reserved words) are
 // lower-cased to stay the same column.
@@ -314,7 +284,18 @@ func (Postgres) ListArg(values []any) (any, error) {
 
 func (Postgres) LimitOffset(limit, offset int) string { return limitOffset(limit, offset) }
 
+func (SQLite) ColumnType(dataType string, size, precision, scale int) string {
+	return columnType(dataType, size, typeNames{float: "FLOAT(19, 6)", dateTime: "DATETIME", blob: "BLOB", json: "JSON"})
+}
+
 func (Postgres) ColumnType(dataType string, size, precision, scale int) string {
+	return columnType(dataType, size, typeNames{float: "NUMERIC(19, 6)", dateTime: "TIMESTAMP", blob: "BYTEA", json: "JSONB"})
+}
+
+// typeNames are the column types in which the dialects differ (reference §11).
+type typeNames struct{ float, dateTime, blob, json string }
+
+func columnType(dataType string, size int, t typeNames) string {
 	switch dataType {
 	case "String":
 		return "VARCHAR(" + strconv.Itoa(stringSize(size)) + ")"
@@ -325,21 +306,21 @@ func (Postgres) ColumnType(dataType string, size, precision, scale int) string {
 	case "BigInt", "ID", "Entity", "TimeLog":
 		return "BIGINT"
 	case "Float":
-		return "NUMERIC(19, 6)"
+		return t.float
 	case "Currency":
 		return "NUMERIC(19, 2)"
 	case "Boolean":
 		return "SMALLINT"
 	case "DateTime", "Date":
-		return "TIMESTAMP"
+		return t.dateTime
 	case "Text":
 		return "TEXT"
 	case "Document":
 		return "VARCHAR(4000)"
 	case "BLOB":
-		return "BYTEA"
+		return t.blob
 	case "Json":
-		return "JSONB"
+		return t.json
 	}
 	return ""
 }
