@@ -25,6 +25,10 @@ const (
 // mi_modifyUser, which language multi-language attributes are read and written in, and
 // whether the request came from a client (External), in which case expressions are
 // sanitized and system attributes cannot be set.
+//
+// The security layer fills the identity part (ID, roles, groups, UData) when it
+// authenticates a request; those slices and the map are shared between copies of a
+// session and must be treated as read-only.
 type Session struct {
 	UserID    int64
 	UserName  string
@@ -32,6 +36,30 @@ type Session struct {
 	RemoteIP  string
 	External  bool
 	RequestID int64 // groups the audit rows of one request; 0 when unknown
+
+	// ID is the security session's ID (the number before "+" in the /auth result); 0 for
+	// requests without one (System, anonymous, the development admin).
+	ID int64
+	// RoleIDs are the uba_role IDs the user holds, including the runtime roles Everyone,
+	// User or Anonymous (reference §6.3 roles(user)); RoleNames the same roles by name.
+	RoleIDs   []int64
+	RoleNames []string
+	// GroupIDs are the uba_group IDs the user belongs to.
+	GroupIDs []int64
+	// UData is Session.uData: uba_user.uData extended by the login (userID, login, lang,
+	// roles, roleIDs, groupIDs and what models' login listeners add). nil outside a
+	// security session.
+	UData map[string]any
+}
+
+// HasRole reports whether the session holds the role named name.
+func (s *Session) HasRole(name string) bool {
+	for _, r := range s.RoleNames {
+		if r == name {
+			return true
+		}
+	}
+	return false
 }
 
 // System is the session of server-side work that belongs to no user (init, migrations,
