@@ -19,23 +19,49 @@ import (
 const maxCascadeDepth = 16
 
 // Select runs a select (reference §5.2): safeDelete rows are hidden unless the request asks
-// for them (__allowSelectSafeDeleted) or names one row by its top-level ID.
+// for them (__allowSelectSafeDeleted) or names one row by its top-level ID; row-level
+// security and attribute restrictions apply (restrict.go, restrict_rls.go).
 func (tx *Tx) Select(ctx context.Context, req *ubql.Request) (*ubql.Response, error) {
+	return tx.doSelect(ctx, req, selectOptions{rls: true, restrict: true})
+}
+
+// selectOptions say which security filters a select applies: row-level security, and the
+// attribute restrictions of a client session.
+type selectOptions struct{ rls, restrict bool }
+
+func (tx *Tx) doSelect(ctx context.Context, req *ubql.Request, opt selectOptions) (*ubql.Response, error) {
 	e, err := tx.s.entity(req)
 	if err != nil {
 		return nil, err
 	}
 	c := tx.s.ConnOf(e)
-	r := tx.s.hideDeleted(req, req.ID == nil && !req.Misc.AllowSelectSafeDeleted, 0)
+	var mask *readMask
+	if opt.restrict {
+		if mask, err = tx.s.readPlan(tx.sess, e, req); err != nil {
+			return nil, err
+		}
+	}
+	r := req
+	if opt.rls {
+		if r, err = tx.rowLevel(ctx, e, req); err != nil {
+			return nil, err
+		}
+	}
+	r = tx.s.hideDeleted(r, req.ID == nil && !req.Misc.AllowSelectSafeDeleted, 0)
 	sel, err := tx.s.compiler.Select(r, tx.compileOptions(c))
 	if err != nil {
 		return nil, err
+	}
+	if mask != nil && mask.columns != len(sel.Columns) {
+		return nil, &Error{Item: -1, Entity: e.Name, Status: http.StatusInternalServerError, Msg: "Internal server error",
+			Err: fmt.Errorf("attribute restrictions: %d result columns expected, the compiler made %d", mask.columns, len(sel.Columns))}
 	}
 	q := tx.reader(c)
 	data, err := tx.query(ctx, q, e, sel)
 	if err != nil {
 		return nil, err
 	}
+	mask.apply(data)
 	resp := &ubql.Response{Request: req, ResultData: data}
 	if sel.CountSQL != "" {
 		var n int64
@@ -127,7 +153,7 @@ func (tx *Tx) query(ctx context.Context, q querier, e *domain.Entity, sel *ubql.
 // selectAfter re-reads a written row with the request's fieldList into the response.
 func (tx *Tx) selectAfter(ctx context.Context, req *ubql.Request, id int64, resp *ubql.Response) error {
 	r := &ubql.Request{Entity: req.Entity, Method: "select", FieldList: req.FieldList, ID: &id}
-	sel, err := tx.Select(ctx, r)
+	sel, err := tx.doSelect(ctx, r, selectOptions{restrict: true})
 	if err != nil {
 		return err
 	}
@@ -151,6 +177,9 @@ func (tx *Tx) Insert(ctx context.Context, req *ubql.Request) (*ubql.Response, er
 	}
 	if req.ExecParams == nil {
 		return nil, badRequest(CodeNoMethodParameter, "insert needs execParams")
+	}
+	if err := checkWrite(tx.sess, e, "insert", req.ExecParams); err != nil {
+		return nil, err
 	}
 	id, err := tx.insert(ctx, e, req.ExecParams, tx.sess.External)
 	if err != nil {
@@ -508,6 +537,12 @@ func (tx *Tx) Update(ctx context.Context, req *ubql.Request) (*ubql.Response, er
 	if err != nil {
 		return nil, err
 	}
+	if err := checkWrite(tx.sess, e, "update", req.ExecParams); err != nil {
+		return nil, err
+	}
+	if err := tx.checkVisible(ctx, e, req, id, notFoundError(e, CodeUpdateRecNotFound, id)); err != nil {
+		return nil, err
+	}
 	skipLock := req.Misc.SkipOptimisticLock && !tx.sess.External
 	echo, err := tx.update(ctx, e, id, req.ExecParams, tx.sess.External, skipLock)
 	if err != nil {
@@ -537,8 +572,7 @@ func (tx *Tx) update(ctx context.Context, e *domain.Entity, id int64, params map
 		return nil, err
 	}
 	if !found {
-		return nil, &Error{Item: -1, Entity: e.Name, Code: CodeUpdateRecNotFound, Status: http.StatusNotFound,
-			Msg: fmt.Sprintf("<<<Record not found or access denied>>>|[%q,%d]", e.Name, id)}
+		return nil, notFoundError(e, CodeUpdateRecNotFound, id)
 	}
 	ms := e.Mixins.MStorage
 	audited := ms != nil && ms.SimpleAudit && e.Attribute("mi_modifyDate") != nil
@@ -660,6 +694,9 @@ func (tx *Tx) Delete(ctx context.Context, req *ubql.Request) (*ubql.Response, er
 	if err != nil {
 		return nil, err
 	}
+	if err := tx.checkVisible(ctx, e, req, id, notFoundError(e, CodeDeleteRecNotFound, id)); err != nil {
+		return nil, err
+	}
 	if err := tx.delete(ctx, e, id, tx.sess.External); err != nil {
 		return nil, err
 	}
@@ -692,8 +729,7 @@ func (tx *Tx) delete(ctx context.Context, e *domain.Entity, id int64, external b
 		}
 	}
 	if !found {
-		return &Error{Item: -1, Entity: e.Name, Code: CodeDeleteRecNotFound, Status: http.StatusNotFound,
-			Msg: fmt.Sprintf("<<<Record not found or access denied>>>|[%q,%d]", e.Name, id)}
+		return notFoundError(e, CodeDeleteRecNotFound, id)
 	}
 	for _, ref := range tx.s.cascades[e.Name] {
 		if err := tx.cascade(ctx, ref, id); err != nil {
@@ -719,6 +755,13 @@ func (tx *Tx) delete(ctx context.Context, e *domain.Entity, id int64, external b
 		}
 	}
 	return tx.audit(ctx, e, "DELETE", id, auditValues(before), nil, before)
+}
+
+// notFoundError is the error of an update or delete of a row that does not exist or that
+// row-level security hides: the client cannot tell them apart.
+func notFoundError(e *domain.Entity, code int, id int64) *Error {
+	return &Error{Item: -1, Entity: e.Name, Code: code, Status: http.StatusNotFound,
+		Msg: fmt.Sprintf("<<<Record not found or access denied>>>|[%q,%d]", e.Name, id)}
 }
 
 // cascade deletes the rows whose attribute ref points to id.

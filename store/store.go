@@ -83,6 +83,12 @@ type Store struct {
 	// manyOf lists, per entity, its Many attributes (their link tables are written by
 	// insert and update).
 	manyOf map[string][]*domain.Attribute
+	// restrict indexes the attribute restrictions (restrict.go).
+	restrict *restrictions
+	// notify tells subscribers about committed writes (notify.go); connCfg keeps each
+	// connection's settings for the change listener's own connection.
+	notify  *notifier
+	connCfg map[*Conn]config.Connection
 }
 
 // Options adjust Open.
@@ -104,7 +110,10 @@ func Open(ctx context.Context, cfg *config.Config, dom *domain.Domain, opt Optio
 		opt.Now = time.Now
 	}
 	s := &Store{Domain: dom, byName: map[string]*Conn{}, ids: map[*Conn]*idGen{}, compiler: ubql.NewCompiler(dom),
-		now: opt.Now, log: opt.Logger, cascades: map[string][]*domain.Attribute{}, manyOf: map[string][]*domain.Attribute{}}
+		now: opt.Now, log: opt.Logger, cascades: map[string][]*domain.Attribute{}, manyOf: map[string][]*domain.Attribute{},
+		connCfg: map[*Conn]config.Connection{}}
+	s.notify = newNotifier(s)
+	s.restrict = buildRestrictions(dom, opt.Logger)
 	conns := cfg.Application.Connections
 	if len(conns) == 0 {
 		return nil, errors.New("application.connections is empty: the application has no database")
@@ -117,6 +126,7 @@ func Open(ctx context.Context, cfg *config.Config, dom *domain.Domain, opt Optio
 		}
 		s.Conns = append(s.Conns, conn)
 		s.byName[conn.Name] = conn
+		s.connCfg[conn] = c
 		s.ids[conn] = &idGen{dialect: conn.Dialect}
 		if conn.IsDefault && s.def == nil {
 			s.def = conn
@@ -146,8 +156,9 @@ func Open(ctx context.Context, cfg *config.Config, dom *domain.Domain, opt Optio
 	return s, nil
 }
 
-// Close closes every connection.
+// Close stops the change listeners and closes every connection.
 func (s *Store) Close() error {
+	s.notify.close()
 	var errs []error
 	for _, c := range s.Conns {
 		errs = append(errs, c.Close())

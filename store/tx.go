@@ -30,6 +30,7 @@ type Tx struct {
 	private map[*Conn]*idBlock
 	depth   int // nested cascade deletes
 	done    bool
+	touched []string // watched entities written (notify.go)
 }
 
 // Begin starts the unit of work of a request run as sess.
@@ -135,6 +136,14 @@ func (tx *Tx) Commit() error {
 		return errors.New("store: the transaction has ended")
 	}
 	tx.done = true
+	if len(tx.touched) > 0 {
+		if err := tx.s.notify.publish(tx); err != nil {
+			for _, c := range tx.order {
+				tx.txs[c].Rollback()
+			}
+			return &Error{Item: -1, Code: 2, Status: http.StatusInternalServerError, Msg: "the transaction was rolled back", Err: err}
+		}
+	}
 	for i, c := range tx.order {
 		if err := tx.txs[c].Commit(); err != nil {
 			for _, rest := range tx.order[i+1:] {
@@ -146,6 +155,9 @@ func (tx *Tx) Commit() error {
 	}
 	for c, b := range tx.private {
 		tx.s.ids[c].adopt(b)
+	}
+	if len(tx.touched) > 0 {
+		tx.s.notify.deliver(context.Background(), tx.touched)
 	}
 	return nil
 }

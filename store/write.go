@@ -84,6 +84,7 @@ func convert(d dialect.Dialect, e *domain.Entity, a *domain.Attribute, key strin
 }
 
 func (tx *Tx) insertRow(ctx context.Context, c *Conn, e *domain.Entity, cols []colVal) error {
+	tx.touch(e.Name)
 	d := c.Dialect
 	var b strings.Builder
 	b.WriteString("INSERT INTO ")
@@ -118,6 +119,7 @@ func (tx *Tx) insertRow(ctx context.Context, c *Conn, e *domain.Entity, cols []c
 // updateRow updates the row id of e; with lockCol set, only while lockCol still holds
 // lockVal. It returns the number of rows changed.
 func (tx *Tx) updateRow(ctx context.Context, c *Conn, e *domain.Entity, id int64, cols []colVal, lockCol string, lockVal any) (int64, error) {
+	tx.touch(e.Name)
 	d := c.Dialect
 	var b strings.Builder
 	b.WriteString("UPDATE ")
@@ -155,6 +157,7 @@ func (tx *Tx) updateRow(ctx context.Context, c *Conn, e *domain.Entity, id int64
 }
 
 func (tx *Tx) deleteRow(ctx context.Context, c *Conn, e *domain.Entity, col string, id int64) error {
+	tx.touch(e.Name)
 	d := c.Dialect
 	w, err := tx.writer(ctx, c)
 	if err != nil {
