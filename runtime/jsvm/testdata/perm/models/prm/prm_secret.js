@@ -1,0 +1,1 @@
+require('./events')(prm_secret, 'prm_secret')
