@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/ubgo/ubgo/lifecycle"
 )
 
 // UnityBase errCodes of the failures the server itself reports (reference §7.4). HTTP-level
@@ -106,6 +108,9 @@ func WriteErr(w http.ResponseWriter, r *http.Request, err error) {
 		if code == 0 {
 			code = CodeGeneric
 		}
+	}
+	if status == http.StatusInternalServerError && !isClientI18nKey(msg) {
+		defer st.reportError(r, lifecycle.SourceRequest, status, err) // after the response
 	}
 	switch {
 	case isClientI18nKey(msg): // a client-side i18n key: always as is

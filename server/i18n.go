@@ -112,15 +112,21 @@ func (c *catalog) text(lang, id string) string {
 	return id
 }
 
-// requestLang is the language of a request's texts (reference §7.1): a supported ?lang=,
-// then the session's language, then the best supported match of Accept-Language, then the
-// application's default language.
+// requestLang is the language of a request's texts (reference §7.1): the session's
+// uData.lang (the user's language), then the session's Lang, then — for requests without
+// a session language — a supported ?lang=, then the best supported match of
+// Accept-Language, then the application's default language.
 func (s *Server) requestLang(r *http.Request, sess *store.Session) string {
+	if sess != nil {
+		if l, ok := sess.UData["lang"].(string); ok && s.dom.SupportsLang(l) {
+			return l
+		}
+		if sess.Lang != "" && s.dom.SupportsLang(sess.Lang) {
+			return sess.Lang
+		}
+	}
 	if l := r.URL.Query().Get("lang"); l != "" && s.dom.SupportsLang(l) {
 		return l
-	}
-	if sess != nil && sess.Lang != "" && s.dom.SupportsLang(sess.Lang) {
-		return sess.Lang
 	}
 	if h := r.Header.Get("Accept-Language"); h != "" {
 		if l := matchLang(h, s.dom.Languages); l != "" {

@@ -16,27 +16,43 @@ import (
 // anonymous is the session of endpoints that need no authorization, called without one.
 var anonymous = store.Session{UserID: store.UserAnonymous, UserName: "anonymous", External: true}
 
-// MountJS adds the endpoints that models registered with App.registerEndpoint. An endpoint
-// of the same name as a built-in one is refused: a model cannot replace ubql or auth.
+// MountJS adds the endpoints that need the models' JavaScript: rest/<entity>/<method>,
+// and the endpoints that models registered with App.registerEndpoint. An endpoint of the
+// same name as a built-in one is refused (a model cannot replace ubql or auth), except
+// the admin UI placeholder, which a model's endpoint replaces. The endpoint a model
+// registered with isDefault serves paths whose first segment is no endpoint, instead of
+// statics. App "getAppInfo" listeners extend the getAppInfo answer (once, here). Call it
+// before the server serves requests.
 func (s *Server) MountJS(pool *jsvm.Pool, st *store.Store) error {
+	if err := s.mountRest(pool, st); err != nil {
+		return err
+	}
 	for _, ep := range pool.Program().Endpoints() {
-		if _, taken := s.lookup(ep.Name); taken {
-			return fmt.Errorf("model %s registers endpoint %q, which the server already has", ep.Model, ep.Name)
-		}
 		if !validEndpointName(ep.Name) {
 			return fmt.Errorf("model %s registers endpoint %q, which cannot be a path segment", ep.Model, ep.Name)
 		}
-		s.Handle(ep.Name, &jsEndpoint{name: ep.Name, pool: pool, store: st}, ep.AuthorizationRequired)
+		h := &jsEndpoint{name: ep.Name, pool: pool, store: st}
+		if _, taken := s.lookup(ep.Name); taken {
+			if ep.Name != s.adminUIName {
+				return fmt.Errorf("model %s registers endpoint %q, which the server already has", ep.Model, ep.Name)
+			}
+			s.replaceAdminUI(h, ep.AuthorizationRequired)
+			continue
+		}
+		s.Handle(ep.Name, h, ep.AuthorizationRequired)
 	}
-	return nil
+	s.mountDefault(pool, st)
+	return s.extendAppInfo(pool)
 }
 
 // jsEndpoint runs one model endpoint on a worker, inside a transaction committed when the
 // handler returns and rolled back when it throws.
 type jsEndpoint struct {
-	name  string
-	pool  *jsvm.Pool
-	store *store.Store
+	name      string
+	pool      *jsvm.Pool
+	store     *store.Store
+	rest      bool // the rest endpoint: Worker.CallRest instead of a registered handler
+	asDefault bool // serving as the default endpoint: Rest(r) is the whole path
 }
 
 func (h *jsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +70,10 @@ func (h *jsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rest := Rest(r)
 	req := &jsvm.Request{Method: r.Method, URL: strings.TrimPrefix(h.name+"/"+rest, "/"), URI: rest,
 		Parameters: r.URL.RawQuery, Header: r.Header, Body: body, RequestID: RequestID(r)}
-	if rest == "" {
+	switch {
+	case h.asDefault:
+		req.URL = rest
+	case rest == "":
 		req.URL = h.name
 	}
 	if r.URL.RawQuery != "" {
@@ -108,7 +127,13 @@ func (h *jsEndpoint) call(ctx context.Context, sess *store.Session, req *jsvm.Re
 	defer h.pool.Release(worker)
 	tx := h.store.Begin(sess)
 	defer tx.Rollback()
-	if err := worker.CallEndpoint(ctx, h.name, req, resp, tx); err != nil {
+	call := worker.CallEndpoint
+	if h.rest {
+		call = func(ctx context.Context, _ string, req *jsvm.Request, resp *jsvm.Response, tx *store.Tx) error {
+			return worker.CallRest(ctx, req, resp, tx)
+		}
+	}
+	if err := call(ctx, h.name, req, resp, tx); err != nil {
 		return err
 	}
 	return tx.Commit()

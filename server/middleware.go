@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ubgo/ubgo/lifecycle"
 	"github.com/ubgo/ubgo/store"
 )
 
@@ -82,8 +83,9 @@ func RequestID(r *http.Request) string { return stateOf(r).id }
 // For the default endpoint it is the whole path after httpServer.path.
 func Rest(r *http.Request) string { return stateOf(r).rest }
 
-// Session is the session of a request to an endpoint that requires authorization; nil for
-// the others.
+// Session is the session of a request to an endpoint that requires authorization. Other
+// endpoints get the caller's or the anonymous session when the Authorizer is a
+// PublicAuthorizer, else nil.
 func Session(r *http.Request) *store.Session { return stateOf(r).sess }
 
 // Lang is the language of the request (see reference §7.1): ?lang=, the session's language,
@@ -198,7 +200,8 @@ func limitBody(w http.ResponseWriter, r *http.Request, max int64) error {
 }
 
 // sensitiveParams are query parameters whose values never reach the log.
-var sensitiveParams = map[string]bool{"password": true, "pwd": true, "newpwd": true, "secret": true}
+var sensitiveParams = map[string]bool{"password": true, "pwd": true, "newpwd": true, "secret": true,
+	"clientnonce": true, "connectionid": true, "session_signature": true, "apikey": true}
 
 // redactQuery returns a raw query with the values of sensitive parameters replaced, for the
 // access log. An unparsable query is dropped whole rather than risk logging a secret.
@@ -249,7 +252,9 @@ func (s *Server) finish(r *http.Request, st *reqState, rec *recorder, in int64, 
 // handlePanic turns a handler panic into a 500 when nothing has been sent yet; the panic
 // value and the stack go to the log only.
 func (s *Server) handlePanic(p any, w *recorder, r *http.Request, st *reqState) {
-	s.log.Error("handler panic", "requestId", st.id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	stack := string(debug.Stack())
+	s.log.Error("handler panic", "requestId", st.id, "panic", fmt.Sprint(p), "stack", stack)
+	defer st.reportError(r, lifecycle.SourcePanic, http.StatusInternalServerError, &lifecycle.PanicError{Value: p, Stack: stack})
 	if w.wroteHeader {
 		return
 	}

@@ -19,6 +19,7 @@
 //	allLocales     the models' client locales as one script or, with json=1, one object
 //	getDomainInfo  the domain in UnityBase's v4 shape, captions in the request's language   (auth)
 //	ubql, runList  a batch of UBQL items in one transaction through the Dispatcher        (auth)
+//	               (one select item as CSV, HTML, XML rowset or ODS by Content-Type: formats.go)
 //	stat           request counters and, through Options.Stats, pool figures              (auth)
 //
 // Files on disk are served through os.Root, so neither "..", nor an absolute path, nor a
@@ -29,7 +30,11 @@
 // provides one, they answer 401 — unless Options.DevAnonymousAdmin is set, which runs them
 // as the admin user: for local development and tests only.
 //
-// Other packages add endpoints with Handle (the JavaScript endpoints of models will).
+// MountJS adds rest/<entity>/<method> (auth) and the models' endpoints; a model's isDefault
+// endpoint replaces statics for unknown first segments. uiSettings.adminUI.endpoint is a
+// placeholder (ubgo bundles no admin UI): 404 with an explanation, and UnityBase's
+// trailing-slash redirect; a folder of inetPub requested without its slash redirects to
+// it with the slash. Other packages add endpoints with Handle.
 package server
 
 import (
@@ -52,6 +57,7 @@ import (
 
 	"github.com/ubgo/ubgo/config"
 	"github.com/ubgo/ubgo/domain"
+	"github.com/ubgo/ubgo/lifecycle"
 	"github.com/ubgo/ubgo/store"
 	"github.com/ubgo/ubgo/version"
 )
@@ -82,6 +88,13 @@ type Options struct {
 	DevAnonymousAdmin bool
 	// Authorizer finds the session of a request; nil until the security layer exists.
 	Authorizer Authorizer
+	// Auth answers /auth, /logout and /changePassword (auth_http.go); nil leaves them
+	// unregistered.
+	Auth AuthService
+	// EndpointAllowed is asked, after authentication, whether the session may call an
+	// endpoint that requires authorization (uba_role.allowedAppMethods); its error is the
+	// answer (403, errCode 8). nil allows every endpoint.
+	EndpointAllowed func(ctx context.Context, sess *store.Session, endpoint string) error
 	// Dispatcher runs /ubql batches (a *store.Store, later the JS runtime wrapping it); nil
 	// makes /ubql answer 501.
 	Dispatcher Dispatcher
@@ -96,6 +109,11 @@ type Options struct {
 	EntityMethods func(e *domain.Entity) []string
 	// Stats adds figures to /stat (worker pool, sessions...). Called on every /stat request.
 	Stats func() map[string]any
+	// OnError receives the unhandled failures of requests: a panic, or a 500 whose error
+	// is not a deliberate <<<...>>> message. It is called on the request's goroutine
+	// after the error response is written and must not block (lifecycle.Hooks.Report
+	// queues).
+	OnError func(lifecycle.ErrorEvent)
 }
 
 // endpoint is one entry of the endpoint table.
@@ -123,7 +141,12 @@ type Server struct {
 
 	mu        sync.RWMutex
 	endpoints map[string]endpoint
-	fallback  http.Handler // the default endpoint (statics), nil when there is none
+	fallback  http.Handler // the default endpoint (statics, or a model's isDefault one), nil when there is none
+	// fallbackName is the default endpoint's name (for the log); fallbackAuth whether it
+	// requires authorization.
+	fallbackName string
+	fallbackAuth bool
+	adminUIName  string // uiSettings.adminUI.endpoint while ubgo's placeholder serves it
 
 	models     map[string]*publicFiles
 	statics    *publicFiles
@@ -176,6 +199,7 @@ func NewWithOptions(cfg *config.Config, dom *domain.Domain, log *slog.Logger, op
 		return nil, err
 	}
 	s.registerBuiltins()
+	s.registerAuth()
 	s.warnDev()
 	return s, nil
 }
@@ -187,13 +211,14 @@ func (s *Server) registerBuiltins() {
 	s.Handle("models", http.HandlerFunc(s.serveModels), false)
 	s.Handle("allLocales", http.HandlerFunc(s.serveLocales), false)
 	s.Handle("getDomainInfo", http.HandlerFunc(s.serveDomainInfo), true)
-	s.Handle("ubql", http.HandlerFunc(s.serveUBQL), true)
-	s.Handle("runList", http.HandlerFunc(s.serveUBQL), true)
+	s.Handle("ubql", http.HandlerFunc(s.serveUBQLAnyFormat), true)
+	s.Handle("runList", http.HandlerFunc(s.serveUBQLAnyFormat), true)
 	s.Handle("stat", http.HandlerFunc(s.serveStat), true)
 	if s.statics != nil {
-		s.Handle("statics", http.HandlerFunc(s.serveStatics), false)
-		s.fallback = http.HandlerFunc(s.serveStatics)
+		s.Handle("statics", http.HandlerFunc(s.serveStaticsDirs), false)
+		s.fallback, s.fallbackName = http.HandlerFunc(s.serveStaticsDirs), "statics"
 	}
+	s.registerAdminUI()
 }
 
 // warnDev says loudly that the server runs with development shortcuts.
@@ -368,54 +393,24 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, st *reqState) {
 	case ok:
 		st.endpoint, st.rest = name, sub
 	case s.fallback != nil:
-		ep = endpoint{h: s.fallback}
-		st.endpoint, st.rest = "statics", rest
+		ep = endpoint{h: s.fallback, auth: s.fallbackAuth}
+		st.endpoint, st.rest = s.fallbackName, rest
 	default:
 		WriteErr(w, r, errStatus(http.StatusNotFound, "no endpoint "+strconv.Quote(name)))
 		return
 	}
-	if ep.auth {
-		sess, err := s.authenticate(r, st)
-		if err != nil {
-			WriteErr(w, r, err)
-			return
-		}
-		st.sess = sess
+	if !s.authorize(w, r, st, ep.auth) {
+		return
 	}
 	st.lang = s.requestLang(r, st.sess)
 	ep.h.ServeHTTP(w, r)
 }
 
 // Run listens on ln and serves until ctx is cancelled, then drains: /ready turns 503, new
-// connections are refused, and in-flight requests get up to ShutdownTimeout to finish.
+// connections are refused, and in-flight requests get up to ShutdownTimeout to finish (see
+// Serve). The limits come from httpServer.timeouts (LimitsOf).
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s,
-		MaxHeaderBytes:    MaxHeaderBytes,
-		ReadHeaderTimeout: ReadHeaderTimeout,
-		ReadTimeout:       ReadTimeout,
-		WriteTimeout:      WriteTimeout,
-		IdleTimeout:       IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	s.draining.Store(true)
-	s.log.Info("shutting down", "timeout", ShutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return Serve(ctx, ln, s, ServeOptions{Limits: LimitsOf(s.cfg.HTTPServer), Log: s.log, OnDrain: s.Drain})
 }
 
 // Close releases the folders New opened. Call it after Run returns; file endpoints fail

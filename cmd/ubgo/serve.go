@@ -2,19 +2,36 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
-	"github.com/ubgo/ubgo/domain"
-	"github.com/ubgo/ubgo/internal/boot"
-	"github.com/ubgo/ubgo/runtime/jsvm"
+	"github.com/ubgo/ubgo/internal/app"
+	"github.com/ubgo/ubgo/lifecycle"
 	"github.com/ubgo/ubgo/server"
-	"github.com/ubgo/ubgo/store"
 )
 
+// forceGrace is how long a forced shutdown (the second SIGINT/SIGTERM) may take before
+// the process exits without finishing it.
+const forceGrace = 5 * time.Second
+
+// exitNow ends the process when even the forced shutdown hangs; tests replace it.
+var exitNow = os.Exit
+
+// runServe runs `ubgo serve`.
+//
+// Signals: SIGINT or SIGTERM starts the graceful shutdown (/ready answers 503, the
+// listener closes, in-flight requests get -shutdown-timeout to finish, shutdown hooks
+// run, the pool and the databases close; exit 0, or 1 when requests had to be cut off).
+// A second SIGINT/SIGTERM forces it: running requests are cancelled, remaining hooks are
+// skipped, the databases still close, exit 1; if even that takes longer than 5 seconds
+// the process exits with 1 at once. SIGHUP reloads the configuration and the models
+// into a new generation (a failure keeps the running one and is logged).
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exitCode {
 	var af appFlags
 	fs := newFlagSet("serve", stderr)
@@ -25,6 +42,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 	dev := fs.Bool("dev", false, "development mode: clients see the text of unexpected errors")
 	devAdmin := fs.Bool("dev-anonymous-admin", false, "LOCAL DEVELOPMENT ONLY: run requests without a session as the admin user (until authentication is built)")
 	maxBody := fs.Int64("max-body", server.DefaultMaxBodyBytes, "largest request body in `bytes`")
+	watch := fs.Bool("watch", false, "development: reload when the configuration or the models' files change (polls every -watch-interval)")
+	watchInterval := fs.Duration("watch-interval", time.Second, "how often -watch looks for changes")
+	shutdownTimeout := fs.Duration("shutdown-timeout", server.ShutdownTimeout, "on SIGINT/SIGTERM (and for a generation replaced by a reload), how long in-flight requests may still run")
+	drainDelay := fs.Duration("drain-delay", 0, "on SIGINT/SIGTERM, answer /ready with 503 and keep accepting for this long before closing the listener, so load balancers can react")
+	hookTimeout := fs.Duration("hook-timeout", lifecycle.DefaultHookTimeout, "time limit of each ready and shutdown hook of the models")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -33,97 +55,83 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 		fmt.Fprintln(stderr, "ubgo serve:", err)
 		return 2
 	}
-	app, err := boot.Load(ctx, boot.Options{ConfigFile: af.cfg, EnvFile: af.env, Logger: log})
+
+	// Registered before the start: a SIGHUP during it must not kill the process (its
+	// default action), and a SIGINT/SIGTERM is acted on once the server runs.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	a, err := app.Start(ctx, app.Options{
+		ConfigFile: af.cfg, EnvFile: af.env, Logger: log, Addr: *addr,
+		Dev: *dev, DevAnonymousAdmin: *devAdmin, MaxBodyBytes: *maxBody,
+		ShutdownTimeout: *shutdownTimeout, DrainDelay: *drainDelay, HookTimeout: *hookTimeout,
+		AdminPassword: os.Getenv("UBGO_ADMIN_PASSWORD"), Stderr: stderr,
+		Mount: mountPerf, // nil unless built with -tags perf
+	})
 	if err != nil {
+		var pe *lifecycle.PhaseError
+		if errors.As(err, &pe) {
+			fmt.Fprintf(stderr, "ubgo serve: the %s phase failed\n", pe.Phase)
+			err = pe.Err
+		}
 		printErrors(stderr, err)
 		return 1
 	}
-	st, err := store.Open(ctx, app.Config, app.Domain, store.Options{Create: true, Logger: log})
-	if err != nil {
-		printErrors(stderr, err)
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan struct{})
+	defer close(done)
+	go handleSignals(runCtx, a, sigs, stop, done, log, stderr)
+	if *watch {
+		go a.Watch(runCtx, *watchInterval)
+	}
+	err = a.Run(runCtx)
+	switch {
+	case err == nil:
+		log.Info("stopped")
+		return 0
+	case errors.Is(err, app.ErrForced), errors.Is(err, server.ErrShutdownTimeout):
+		log.Warn("stopped without finishing the graceful shutdown", "err", err)
 		return 1
-	}
-	defer st.Close()
-	if code := prepareDatabase(ctx, st, log); code >= 0 {
-		return code
-	}
-	prog, err := jsvm.Load(ctx, app.Domain, app.Config, log)
-	if err != nil {
-		printErrors(stderr, err)
-		return 1
-	}
-	log.Info("model JavaScript loaded", "endpoints", len(prog.Endpoints()), "duration", prog.LoadTime())
-	pool := jsvm.NewPool(prog, jsvm.PoolOptions{})
-	defer pool.Close()
-	srv, err := server.NewWithOptions(app.Config, app.Domain, log, server.Options{
-		Dispatcher: &jsvm.Dispatcher{Store: st, Pool: pool}, Dev: *dev, DevAnonymousAdmin: *devAdmin,
-		MaxBodyBytes: *maxBody, EntityMethods: func(e *domain.Entity) []string { return prog.Methods(e.Name) },
-		Stats: func() map[string]any { return map[string]any{"pool": pool.Stats()} }})
-	if err != nil {
+	default:
 		fmt.Fprintln(stderr, "ubgo serve:", err)
 		return 1
 	}
-	defer srv.Close()
-	if err := srv.MountJS(pool, st); err != nil {
-		fmt.Fprintln(stderr, "ubgo serve:", err)
-		return 1
-	}
-	if *addr == "" {
-		*addr = server.Addr(app.Config.HTTPServer)
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "ubgo serve:", err)
-		return 1
-	}
-	log.Info("listening", "url", "http://"+ln.Addr().String()+app.Config.HTTPServer.Path,
-		"entities", len(app.Domain.Entities), "config", app.Config.File)
-	if err := srv.Run(ctx, ln); err != nil {
-		fmt.Fprintln(stderr, "ubgo serve:", err)
-		return 1
-	}
-	log.Info("stopped")
-	return 0
 }
 
-// prepareDatabase initializes a database the store has just created (the first start of
-// an application needs no separate "ubgo init"), and warns when an existing one differs
-// from the domain.
-func prepareDatabase(ctx context.Context, st *store.Store, log *slog.Logger) exitCode {
-	created := false
-	for _, c := range st.Conns {
-		created = created || c.Created
-	}
-	if created {
-		res, err := st.Init(ctx, store.InitOptions{AdminPassword: os.Getenv("UBGO_ADMIN_PASSWORD")})
-		if err != nil {
-			log.Error("initialize the database", "err", err)
-			return 1
-		}
-		statements := 0
-		for _, p := range res.Plans {
-			statements += len(p.Plan.Statements)
-		}
-		log.Info("database created", "statements", statements)
-		if res.GeneratedPassword {
-			// Printed once, on the console of whoever started the server the first time.
-			fmt.Fprintf(os.Stderr, "\n  admin password (shown once; set UBGO_ADMIN_PASSWORD to choose it): %s\n\n", res.AdminPassword)
-		}
-		return -1
-	}
-	plans, err := st.Plan(ctx, 0)
-	if err != nil {
-		log.Warn("cannot compare the database with the domain", "err", err)
-		return -1
-	}
-	for _, p := range plans {
-		if !p.Plan.Empty() {
-			log.Warn("the database schema differs from the domain; run \"ubgo migrate --dry-run\" to see how",
-				"connection", p.Conn.Name, "statements", len(p.Plan.Statements))
+// handleSignals turns signals into reloads and shutdowns until done closes.
+func handleSignals(ctx context.Context, a *app.App, sigs <-chan os.Signal, shutdown func(), done <-chan struct{}, log *slog.Logger, stderr io.Writer) {
+	stops := 0
+	for {
+		select {
+		case <-done:
+			return
+		case s := <-sigs:
+			if s == syscall.SIGHUP {
+				log.Info("SIGHUP: reloading the configuration and the models")
+				go a.Reload(ctx) // serialized by the app; logs its own failure
+				continue
+			}
+			stops++
+			if stops == 1 {
+				log.Info("signal received: shutting down gracefully (send it again to force)", "signal", s.String())
+				shutdown()
+				continue
+			}
+			log.Warn("second signal: forcing the shutdown", "signal", s.String())
+			a.Abort()
+			go func() {
+				t := time.NewTimer(forceGrace)
+				defer t.Stop()
+				select {
+				case <-done:
+				case <-t.C:
+					fmt.Fprintln(stderr, "ubgo serve: the forced shutdown did not finish; exiting")
+					exitNow(1)
+				}
+			}()
 		}
 	}
-	if ok, err := st.Seeded(ctx); err == nil && !ok {
-		log.Warn("the database has no built-in users; run \"ubgo init\"")
-	}
-	return -1
 }

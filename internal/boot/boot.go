@@ -43,22 +43,44 @@ type Phase struct {
 // returned as they are (joined *config.Error values), errors from metadata as joined
 // *domain.Error values or a *metahook.Error.
 func Load(ctx context.Context, opts Options) (*App, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	app := &App{}
+	start := time.Now()
+	cfg, err := LoadConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	app.Config = cfg
+	app.Phases = append(app.Phases, Phase{"config", time.Since(start)})
+
+	start = time.Now()
+	dom, err := BuildDomain(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	app.Domain = dom
+	app.Phases = append(app.Phases, Phase{"metadata", time.Since(start)})
+	return app, nil
+}
+
+// LoadConfig is Load's first phase: it reads and checks the configuration. Errors are
+// joined *config.Error values.
+func LoadConfig(opts Options) (*config.Config, error) {
 	start := time.Now()
 	cfg, err := config.Load(config.Options{File: opts.ConfigFile, EnvFile: opts.EnvFile, WorkDir: opts.WorkDir,
 		LookupEnv: opts.LookupEnv, Builtin: models.Builtin})
 	if err != nil {
 		return nil, err
 	}
-	app.Config = cfg
-	app.Phases = append(app.Phases, Phase{"config", time.Since(start)})
-	log.Info("configuration loaded", "file", cfg.File, "models", len(cfg.Models), "duration", time.Since(start))
+	logger(opts).Info("configuration loaded", "file", cfg.File, "models", len(cfg.Models), "duration", time.Since(start))
+	return cfg, nil
+}
 
-	start = time.Now()
+// BuildDomain is Load's second phase: it loads the models' metadata, runs the
+// transformation hooks (bounded by opts.HookTimeout) and builds the domain. Errors are
+// joined *domain.Error values or a *metahook.Error.
+func BuildDomain(ctx context.Context, cfg *config.Config, opts Options) (*domain.Domain, error) {
+	log := logger(opts)
+	start := time.Now()
 	in := domain.FromConfig(cfg, log)
 	timeout := opts.HookTimeout
 	if timeout == 0 {
@@ -77,9 +99,14 @@ func Load(ctx context.Context, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app.Domain = dom
-	app.Phases = append(app.Phases, Phase{"metadata", time.Since(start)})
 	log.Info("domain built", "entities", len(dom.Entities), "attributes", dom.AttributeCount(),
 		"warnings", len(dom.Warnings), "duration", time.Since(start))
-	return app, nil
+	return dom, nil
+}
+
+func logger(opts Options) *slog.Logger {
+	if opts.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return opts.Logger
 }

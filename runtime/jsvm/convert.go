@@ -68,6 +68,12 @@ func (w *Worker) toJSDepth(v any, depth int) goja.Value {
 			items[i] = w.toJSDepth(it, depth+1)
 		}
 		return vm.NewArray(items...)
+	case []int64:
+		items := make([]any, len(x))
+		for i, it := range x {
+			items[i] = it
+		}
+		return vm.NewArray(items...)
 	case []string:
 		items := make([]any, len(x))
 		for i, it := range x {

@@ -116,6 +116,9 @@ func (w *Worker) dispatch(req *ubql.Request, external bool) (*ubql.Response, err
 			if err != nil {
 				return nil, err
 			}
+			if err := w.selectBefore(mc.ds, e, r); err != nil {
+				return nil, err
+			}
 			goResp, err = w.doStore(r, external)
 			if err != nil {
 				return nil, err
@@ -126,7 +129,7 @@ func (w *Worker) dispatch(req *ubql.Request, external bool) (*ubql.Response, err
 				_ = mc.mParams.Set("execParams", w.toJS(goResp.Request.ExecParams))
 			}
 			if goResp.ResultData != nil {
-				mc.ds.set(goResp.ResultData, goResp.TotalRecCount)
+				mc.ds.storeResult(req.Method, goResp.ResultData, goResp.TotalRecCount)
 			}
 		default:
 			msg := fmt.Sprintf("entity %s has no implementation of method %q", e.Name, req.Method)
@@ -145,8 +148,8 @@ func (w *Worker) dispatch(req *ubql.Request, external bool) (*ubql.Response, err
 	if goResp != nil {
 		resp.ResultData, resp.TotalRecCount, resp.Result = goResp.ResultData, goResp.TotalRecCount, goResp.Result
 	}
-	if mc.ds.filled {
-		resp.ResultData, resp.TotalRecCount = mc.ds.rd, mc.ds.total
+	if rd, total, ok := mc.ds.result(); ok {
+		resp.ResultData, resp.TotalRecCount = rd, total
 	}
 	return resp, nil
 }
@@ -221,8 +224,9 @@ func (w *Worker) requestFromJS(mParams *goja.Object, orig *ubql.Request) (*ubql.
 // server's behalf run as internal calls (store.Tx.DoInternal: same transaction, no client
 // restrictions, __skipOptimisticLock honoured), as UnityBase runs server-side calls.
 func (w *Worker) doStore(req *ubql.Request, external bool) (*ubql.Response, error) {
+	ctx := w.rlsContext(w.call.ctx, req.Entity) // row-level security (rls.go)
 	if !external {
-		return w.call.tx.DoInternal(w.call.ctx, req)
+		return w.call.tx.DoInternal(ctx, req)
 	}
-	return w.call.tx.Do(w.call.ctx, req)
+	return w.call.tx.Do(ctx, req)
 }

@@ -83,6 +83,53 @@
 // its executors and DataStore.run dispatch like a client call. DataStore.runSQL and
 // execSQL take UnityBase's ":name:" and ":(literal):" parameters, always bound.
 //
+// TubDataStore (UB.DataStore(entity), ctx.dataStore) holds named datasets, each with its
+// own cursor: currentDataName switches between them ("" is the default one);
+// initialize, run and runSQL fill the current one. initialize takes UnityBase's keyMap
+// (names and {from, to}, an index for arrays of arrays); rowPos, initialized and
+// TubDataStore.DATA_NAMES are there, and the UnityBase 5 write helpers insert,
+// insertAsObject, update and updateAsObject (there is no DataStore delete in UnityBase).
+// A method's resultData is ctx.dataStore's current dataset when the call ends, if it was
+// filled, else its default one: UnityBase code that sets currentDataName = 'select' and
+// fills it works. Other datasets stay on the server. For update and delete of entities
+// with JavaScript, the datasets selectBeforeUpdate / selectBeforeDelete hold the row as it
+// was (one select by ID, as UnityBase's mStorage does), and insert and update with a
+// fieldList fill selectAfterInsert / selectAfterUpdate.
+//
+// # Session
+//
+// Session describes the running call's store.Session: id, userID, userName, userLang
+// (uData.lang, else the session's Lang, else the default language), callerIP,
+// userRoles (role IDs, CSV), userRoleNames (CSV), hasRole(name), and uData — a copy of
+// store.Session.UData when the security layer filled it, else {userID, login, lang,
+// roles, roleIDs, groupIDs} from the session; within one call the same object, so
+// listeners can extend it. Session.runAsAdmin(fn) and runAsUser(userID, fn) swap the
+// session of the call (the script's Session, ELS checks and the transaction: rows written
+// inside carry that user in mi_createUser/mi_modifyUser) and restore it afterwards, also
+// when fn throws; they nest two levels deep, as in UnityBase. runAsUser builds the user's
+// session with PoolOptions.UserSession, else from the UBA tables, and runs the "login"
+// listeners for it. Session.switchLangForContext(lang) changes the language for the rest
+// of the call.
+//
+// Session is an EventEmitter: models listen to "login", "loginFailed",
+// "securityViolation", "logout" and "registration" (the Event constants), and the
+// security layer emits them from Go with Pool.EmitSessionEvent (on a borrowed worker,
+// under the call deadline, in a transaction of its own when PoolOptions.Store is set) or
+// EmitSessionEventTx (in the caller's transaction). A throw in a listener comes back as
+// the error (a "login" listener that throws refuses the login); what "login" listeners
+// add to Session.uData is written to store.Session.UData. No worker is borrowed for an
+// event nobody listens to. The rest endpoint emits "securityViolation" itself when ELS
+// denies a call.
+//
+// # Endpoints
+//
+// CallEndpoint runs an App.registerEndpoint handler; CallRest runs
+// /rest/<entity>/<method> as UnityBase's restEp: entity[method](null, req, resp) after the
+// ELS check (PoolOptions.ELS), without :before/:after events. The one endpoint registered
+// with isDefault (Program.DefaultEndpoint; two are a load error) serves paths whose first
+// segment is no endpoint. App "getAppInfo" listeners extend the getAppInfo answer
+// (Pool.ExtendAppInfo), run once when the server mounts the models, not per request.
+//
 // # Errors
 //
 // Failures are *Error values carrying a UnityBase errCode, an HTTP status and a client
@@ -95,6 +142,12 @@
 // # Known gaps
 //
 // Nested calls made by scripts run as server-side ("internal") calls through
-// store.Tx.DoInternal, without the client restrictions of an external session. Timers, Promises that wait for I/O, ES modules,
-// Session.runAsAdmin and the Session.securityViolation event are not provided.
+// store.Tx.DoInternal, without the client restrictions of an external session. Not
+// provided: timers, Promises that wait for I/O, ES modules; Session.setUser, zone and
+// tenantID; the Session events "newUserRegistration" (legacy CERT); App.endpointContext.
+// App "enterConnectionContext" is not emitted: a store.Tx opens database transactions
+// lazily and reads go through the connection pool, so a request has no database
+// session of its own where a listener could set per-request variables (UnityBase's
+// multitenancy uses it to set ub.tenantID), and a variable set on a pooled connection
+// would leak into other requests.
 package jsvm

@@ -18,6 +18,7 @@ const (
 	codeEntityNotExist     = 15 // EntityNotExist
 	codeConnectionNotExist = 49 // ConnectionNotExist
 	codeTooManyConnections = 67 // TooManyConnections: every worker is busy
+	codeUserNotFound       = 73 // ELS_USER_NOT_FOUND: Session.runAsUser of an unknown user
 )
 
 // Texts clients see when the real message must stay in the log.

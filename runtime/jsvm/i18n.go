@@ -148,8 +148,5 @@ func (w *Worker) i18nExtend(call goja.FunctionCall) goja.Value {
 
 // sessionLang is the language of the current call's session, or the default language.
 func (w *Worker) sessionLang() string {
-	if w.call != nil && w.call.sess != nil && w.call.sess.Lang != "" {
-		return w.call.sess.Lang
-	}
-	return w.prog.dom.DefaultLang
+	return w.langOf(w.session())
 }

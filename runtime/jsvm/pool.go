@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/ubgo/ubgo/store"
 )
 
 // PoolOptions configure a Pool. Zero values take the defaults.
@@ -23,8 +25,15 @@ type PoolOptions struct {
 	// MaxCalls recycles a worker after that many calls, bounding what scripts can
 	// accumulate in a runtime's globals. 0 means never.
 	MaxCalls int
-	// ELS backs App.els and entity.haveAccessToMethod; nil allows everything.
+	// ELS backs App.els, entity.haveAccessToMethod and the rest endpoint's check; nil
+	// allows everything.
 	ELS ELSFunc
+	// Store gives the listeners EmitSessionEvent runs a transaction of their own; nil
+	// runs them without data access.
+	Store *store.Store
+	// UserSession builds the session Session.runAsUser switches to; nil reads the user,
+	// roles and groups from the UBA tables.
+	UserSession UserSessionFunc
 }
 
 // Defaults of PoolOptions.
@@ -141,7 +150,7 @@ func (p *Pool) Acquire(ctx context.Context) (*Worker, error) {
 
 func (p *Pool) newWorker(ctx context.Context) (*Worker, error) {
 	start := time.Now()
-	w, err := newWorker(ctx, p.prog, workerOptions{callTimeout: p.opts.CallTimeout, els: p.opts.ELS}, nil)
+	w, err := newWorker(ctx, p.prog, workerOptions{callTimeout: p.opts.CallTimeout, els: p.opts.ELS, userSession: p.opts.UserSession}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package jsvm
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sync"
@@ -37,6 +38,8 @@ type Program struct {
 	methods     map[string][]string        // entity → callable methods, mStorage first
 	jsMethods   map[string]map[string]bool // entity → methods with JS listeners or a JS implementation
 	grants      map[string][]string        // endpoint → roles (App.grantEndpointToRole)
+	sessionEvts map[string]bool            // Session events models listen to
+	appEvts     map[string]bool            // App events models listen to
 
 	globalCache sync.Map // App.globalCacheGet / globalCachePut: shared by all runtimes
 
@@ -119,6 +122,10 @@ func Load(ctx context.Context, dom *domain.Domain, cfg *config.Config, log *slog
 		return nil, err
 	}
 	p.endpoints, p.endpointIdx, p.methods, p.jsMethods, p.grants = reg.endpoints, reg.endpointIdx, reg.methods, reg.js, reg.grants
+	p.sessionEvts, p.appEvts = reg.sessionEvts, reg.appEvts
+	if err := checkDefaultEndpoints(p.endpoints); err != nil {
+		return nil, err
+	}
 	p.loadTime = time.Since(start)
 	log.Info("server-side JavaScript loaded", "files", len(p.compiled), "endpoints", len(p.endpoints),
 		"duration", p.loadTime)
@@ -158,6 +165,42 @@ func (p *Program) addSteps(m *jsModel) error {
 	}
 	return nil
 }
+
+// checkDefaultEndpoints refuses two endpoints registered with isDefault: which one would
+// serve unknown paths would depend on load order.
+func checkDefaultEndpoints(eps []Endpoint) error {
+	var first *Endpoint
+	for i := range eps {
+		if !eps[i].IsDefault {
+			continue
+		}
+		if first != nil {
+			return &Error{Code: codeNone, Status: 500, Client: clientInternal, Model: eps[i].Model,
+				Message: fmt.Sprintf("two default endpoints: %q of model %s and %q of model %s both call App.registerEndpoint with isDefault = true; only one endpoint may serve unknown paths",
+					first.Name, first.Model, eps[i].Name, eps[i].Model)}
+		}
+		first = &eps[i]
+	}
+	return nil
+}
+
+// DefaultEndpoint returns the endpoint registered with isDefault (it serves paths whose
+// first segment is no endpoint), if a model registered one.
+func (p *Program) DefaultEndpoint() (Endpoint, bool) {
+	for _, ep := range p.endpoints {
+		if ep.IsDefault {
+			return ep, true
+		}
+	}
+	return Endpoint{}, false
+}
+
+// HasSessionListeners reports whether a model listens to the Session event (see the
+// Event constants); Pool.EmitSessionEvent borrows no worker when none does.
+func (p *Program) HasSessionListeners(event string) bool { return p.sessionEvts[event] }
+
+// HasAppListeners reports whether a model listens to the App event ("getAppInfo", ...).
+func (p *Program) HasAppListeners(event string) bool { return p.appEvts[event] }
 
 // Domain is the domain the program was loaded for.
 func (p *Program) Domain() *domain.Domain { return p.dom }
@@ -202,9 +245,11 @@ func (p *Program) HasJS(entity, method string) bool { return p.jsMethods[entity]
 
 // NeedsJS reports whether calling the method needs a JavaScript worker. It is false for
 // an mStorage method without JavaScript (the server runs it with store.Tx.Do, without
-// borrowing a worker) and for unknown methods (the store reports them).
+// borrowing a worker) and for unknown methods (the store reports them); it is true for
+// the select, update and delete of an entity with row-level security, whose rls function
+// is JavaScript.
 func (p *Program) NeedsJS(entity, method string) bool {
-	if p.HasJS(entity, method) {
+	if p.HasJS(entity, method) || p.rlsMethod(entity, method) {
 		return true
 	}
 	return p.HasMethod(entity, method) && !slices.Contains(mStorageMethods, method)
@@ -224,6 +269,8 @@ type registry struct {
 	methods     map[string][]string
 	js          map[string]map[string]bool
 	grants      map[string][]string
+	sessionEvts map[string]bool
+	appEvts     map[string]bool
 }
 
 func newRegistry(dom *domain.Domain) *registry {
@@ -253,8 +300,22 @@ func (r *registry) addMethod(entity, method string) {
 }
 
 // finish records which entity methods have JavaScript, from the init runtime's namespaces
-// after domainIsLoaded. It runs inside the init runtime's guarded call.
+// after domainIsLoaded, and which Session and App events have listeners. It runs inside
+// the init runtime's guarded call.
 func (r *registry) finish(w *Worker) error {
+	for _, ev := range []struct {
+		emitter *goja.Object
+		into    *map[string]bool
+	}{{w.api.session, &r.sessionEvts}, {w.api.app, &r.appEvts}} {
+		names, err := w.eventNames(ev.emitter)
+		if err != nil {
+			return err
+		}
+		*ev.into = map[string]bool{}
+		for _, n := range names {
+			(*ev.into)[n] = true
+		}
+	}
 	for _, e := range r.dom.Entities {
 		ns := w.namespaces[e.Name]
 		names, err := w.eventNames(ns)
@@ -280,7 +341,7 @@ func (r *registry) finish(w *Worker) error {
 			}
 		}
 	}
-	return nil
+	return w.checkRLS()
 }
 
 func cutSuffix(s, suffix string) (string, bool) {

@@ -12,7 +12,7 @@ func TestLoadSampleApp(t *testing.T) {
 	for _, ep := range p.Endpoints() {
 		names = append(names, ep.Name)
 	}
-	want := []string{"tasksSummary", "jstEcho", "jstRequire", "jstPrevented", "jstBad", "jstETag", "jstBinary", "jstThrow"}
+	want := []string{"tasksSummary", "jstSession", "jstCache", "jstEcho", "jstRequire", "jstPrevented", "jstBad", "jstETag", "jstBinary", "jstThrow"}
 	if !slices.Equal(names, want) {
 		t.Errorf("endpoints = %v, want %v", names, want)
 	}

@@ -122,7 +122,7 @@ func (w *Worker) newRepositoryProto() *goja.Object {
 	exec("selectAsArray", func(r *repo, call goja.FunctionCall) goja.Value {
 		resp := w.repoSelect(r)
 		out := vm.NewObject()
-		_ = out.Set("resultData", w.dsAsArray(&dataStore{rd: resp.ResultData}))
+		_ = out.Set("resultData", w.dsAsArray(&dataStore{dataSet: dataSet{rd: resp.ResultData}}))
 		if resp.TotalRecCount != nil {
 			_ = out.Set("__totalRecCount", *resp.TotalRecCount)
 		}

@@ -121,37 +121,3 @@ func (w *Worker) ubaCommon() *goja.Object {
 	})
 	return uc
 }
-
-// session is the running call's session, or store.System outside calls.
-func (w *Worker) session() *store.Session {
-	if w.call != nil && w.call.sess != nil {
-		return w.call.sess
-	}
-	return store.System
-}
-
-// newSession builds Session: an EventEmitter whose properties read the running call's
-// store.Session (reference §6.5.3; uData is what the store knows: lang, login, userID).
-func (w *Worker) newSession() *goja.Object {
-	vm := w.vm
-	s := vm.CreateObject(w.api.eeProto)
-	prop := func(name string, get func(*store.Session) any) {
-		g := vm.ToValue(func(goja.FunctionCall) goja.Value { return vm.ToValue(get(w.session())) })
-		_ = s.DefineAccessorProperty(name, g, nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
-	}
-	prop("userID", func(s *store.Session) any { return s.UserID })
-	prop("userName", func(s *store.Session) any { return s.UserName })
-	prop("userLang", func(s *store.Session) any { return w.sessionLang() })
-	prop("callerIP", func(s *store.Session) any { return s.RemoteIP })
-	prop("requestID", func(s *store.Session) any { return s.RequestID })
-	uData := vm.ToValue(func(goja.FunctionCall) goja.Value {
-		sess := w.session()
-		o := vm.NewObject()
-		_ = o.Set("userID", sess.UserID)
-		_ = o.Set("login", sess.UserName)
-		_ = o.Set("lang", w.sessionLang())
-		return o
-	})
-	_ = s.DefineAccessorProperty("uData", uData, nil, goja.FLAG_FALSE, goja.FLAG_TRUE)
-	return s
-}

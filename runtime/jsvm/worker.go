@@ -46,6 +46,7 @@ type Worker struct {
 type workerOptions struct {
 	callTimeout time.Duration
 	els         ELSFunc
+	userSession UserSessionFunc
 }
 
 // ELSFunc decides whether the session may call an entity method (entity-level security);
@@ -62,6 +63,10 @@ type callState struct {
 	tx        *store.Tx // the request's unit of work; nil when the caller gave none
 	sess      *store.Session
 	prevented bool // App.preventDefault() during an endpoint's :before events
+
+	uData    map[*store.Session]*goja.Object // Session.uData of each session seen in the call
+	runAs    int                             // nesting of Session.runAsAdmin / runAsUser
+	restores []func()                        // undone when the call ends (switchLangForContext)
 }
 
 // api holds objects every binding needs, created once per runtime.
@@ -248,6 +253,9 @@ func (w *Worker) guard(ctx context.Context, sess *store.Session, tx *store.Tx, f
 		if x := recover(); x != nil {
 			w.broken = true
 			err = panicError(x)
+		}
+		for i := len(w.call.restores) - 1; i >= 0; i-- {
+			w.call.restores[i]()
 		}
 		w.call, w.depth = nil, 0
 	}()

@@ -4,6 +4,7 @@ const base = require('@unitybase/base')
 const App = UB.App
 const EventEmitter = require('events')
 const tasks = require('@ubgo-model/TSK/package.json')
+require('./modules/sessionApi')
 
 if (base.ServerRepository.fabric !== UB.Repository) throw new Error('@unitybase/base does not share UB.Repository')
 if (typeof new EventEmitter().on !== 'function') throw new Error('events module broken')
