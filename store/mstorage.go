@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -889,6 +890,27 @@ func auditValues(m map[string]any) map[string]any {
 	return out
 }
 
+// withoutSecrets drops the attributes nobody may read (restrictions S "Nobody", like
+// uba_user.uPasswordHashHexa) from audited values: the trail is readable by auditors,
+// and a password hash in it would be as good as the password for the UB handshake.
+func withoutSecrets(e *domain.Entity, m map[string]any) map[string]any {
+	var out map[string]any
+	for k := range m {
+		a := e.Attribute(k)
+		if a == nil || a.Restrictions == nil || !slices.Contains(a.Restrictions.Select, "Nobody") {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(m)
+		}
+		delete(out, k)
+	}
+	if out == nil {
+		return m
+	}
+	return out
+}
+
 // mergeParent gives the audit the row's values for finding the parent identifier.
 func mergeParent(before, params map[string]any) map[string]any {
 	out := maps.Clone(before)
@@ -938,7 +960,7 @@ func (tx *Tx) audit(ctx context.Context, e *domain.Entity, action string, id int
 		if kv.m == nil {
 			continue
 		}
-		b, err := json.Marshal(kv.m)
+		b, err := json.Marshal(withoutSecrets(e, kv.m))
 		if err != nil {
 			return fmt.Errorf("audit %s: %w", e.Name, err)
 		}

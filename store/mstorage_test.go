@@ -385,3 +385,29 @@ func TestSafeDeleteInSubqueries(t *testing.T) {
 		}
 	})
 }
+
+// A password hash must not reach uba_auditTrail: restrictions S "Nobody" keep it out of the
+// audited values of inserts and updates.
+func TestAuditTrailOmitsSecrets(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		a := newApp(t, d)
+		hash := store.PasswordHash("s3cret-pass")
+		a.mustRun(t, store.System, `[{"entity":"uba_user","method":"insert","execParams":{"ID":5000,"name":"auditee","fullName":"Auditee","uPasswordHashHexa":"`+hash+`"}}]`)
+		a.mustRun(t, store.System, `[{"entity":"uba_user","method":"update","execParams":{"ID":5000,"firstName":"A","uPasswordHashHexa":"`+store.PasswordHash("other")+`"}}]`)
+		trail := a.rows(t, store.System, `[{"entity":"uba_auditTrail","method":"select","fieldList":["actionType","fromValue","toValue"],"whereList":{"e":{"expression":"[entityinfo_id]","condition":"equal","value":5000}}}]`)
+		if len(trail) < 2 {
+			t.Fatalf("want audit rows of the insert and the update, got %v", trail)
+		}
+		for _, r := range trail {
+			for _, col := range []string{"fromValue", "toValue"} {
+				v, _ := r[col].(string)
+				if strings.Contains(v, "uPasswordHashHexa") || strings.Contains(v, hash) {
+					t.Fatalf("%s of %s holds the password hash: %s", col, r["actionType"], v)
+				}
+			}
+		}
+		if !strings.Contains(trail[len(trail)-1]["toValue"].(string), `"firstName":"A"`) {
+			t.Fatalf("the update's other values are still audited: %v", trail)
+		}
+	})
+}
