@@ -46,6 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 	watchInterval := fs.Duration("watch-interval", time.Second, "how often -watch looks for changes")
 	shutdownTimeout := fs.Duration("shutdown-timeout", server.ShutdownTimeout, "on SIGINT/SIGTERM (and for a generation replaced by a reload), how long in-flight requests may still run")
 	drainDelay := fs.Duration("drain-delay", 0, "on SIGINT/SIGTERM, answer /ready with 503 and keep accepting for this long before closing the listener, so load balancers can react")
+	sessionCache := fs.Duration("session-cache", 2*time.Second, "PostgreSQL: how long a session read from the database is reused (logouts reach every process at once by NOTIFY); 0 reads it on every request")
 	hookTimeout := fs.Duration("hook-timeout", lifecycle.DefaultHookTimeout, "time limit of each ready and shutdown hook of the models")
 	if code := parse(fs, args); code >= 0 {
 		return code
@@ -65,7 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 	a, err := app.Start(ctx, app.Options{
 		ConfigFile: af.cfg, EnvFile: af.env, Logger: log, Addr: *addr,
 		Dev: *dev, DevAnonymousAdmin: *devAdmin, MaxBodyBytes: *maxBody,
-		ShutdownTimeout: *shutdownTimeout, DrainDelay: *drainDelay, HookTimeout: *hookTimeout,
+		ShutdownTimeout: *shutdownTimeout, DrainDelay: *drainDelay, HookTimeout: *hookTimeout, SessionCache: *sessionCache,
 		AdminPassword: os.Getenv("UBGO_ADMIN_PASSWORD"), Stderr: stderr,
 		Mount: mountPerf, // nil unless built with -tags perf
 	})

@@ -45,6 +45,11 @@ type Options struct {
 	// hooks registered with a zero timeout get lifecycle.DefaultHookTimeout). 0 means
 	// lifecycle.DefaultHookTimeout.
 	HookTimeout time.Duration
+	// SessionCache is how long a process on PostgreSQL may reuse a session row it read
+	// instead of reading it on every signed request; an ended session is dropped from
+	// every process's cache by NOTIFY (see security.PostgresOptions.CacheFor). 0 reads
+	// every time.
+	SessionCache time.Duration
 
 	// AdminPassword is the admin password the first start sets when it creates the
 	// database; "" generates one, printed once on Stderr.

@@ -85,7 +85,9 @@ func TestGracefulShutdownCompletesInFlightRequest(t *testing.T) {
 			})
 			r := run(t, a)
 			g := a.Current()
-			waitFor(t, "the ready listener", func() bool { return cached(g, "ready") != "" })
+			// Committed, not just run: cancelling while the ready listener's transaction
+			// commits would turn it into an error event.
+			waitFor(t, "the ready listener to commit", func() bool { return slices.Contains(events(t, r), "ready: v1 as root") })
 			slow := getAsync(r, "/slow")
 			waitFor(t, "the slow request to run", func() bool { return cached(g, "slow") == "running" })
 

@@ -26,10 +26,17 @@ func (a *App) securityPhase(ctx context.Context, g *Generation) error {
 	}
 	opt := security.Options{Config: g.Config, Domain: g.Domain, Store: g.Store, Logger: g.log,
 		ClientIP: server.RemoteIP, EndpointGrants: g.Program.EndpointGrants(), Hooks: sessionHooks(g)}
-	if g.Store.Default().Dialect.Name() != "PostgreSQL" {
+	if c := g.Store.Default(); c.Dialect.Name() == "PostgreSQL" {
+		// Shared tables, so that several processes behind a load balancer (and every
+		// generation) see the same sessions.
+		b, err := security.NewPostgresBackend(ctx, c.Write, security.PostgresOptions{CacheFor: a.opts.SessionCache, Logger: g.log})
+		if err != nil {
+			return err
+		}
+		g.seq.OnCleanup("session store", b.Close)
+		opt.Backend = b
+	} else {
 		// One process: a memory backend kept by the App lets sessions survive reloads.
-		// On PostgreSQL the Service keeps them in shared tables, so that several
-		// processes behind a load balancer (and every generation) see the same sessions.
 		opt.Backend = a.memorySessions()
 	}
 	svc, err := security.New(ctx, opt)
