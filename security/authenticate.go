@@ -84,9 +84,11 @@ func (s *Service) Authenticate(r *http.Request) (*store.Session, error) {
 // AuthenticatePublic is the session of a request to an endpoint without authorization
 // (server.PublicAuthorizer): the caller's when the request carries valid credentials
 // (a model endpoint may then know who calls), the anonymous session otherwise. It never
-// fails: bad credentials on a public endpoint just mean anonymous.
+// fails: bad credentials on a public endpoint just mean anonymous. /auth is anonymous
+// here: Login checks its credentials, and checking them twice would count one failed
+// AUTHTYPE=Basic login twice for the lockouts.
 func (s *Service) AuthenticatePublic(r *http.Request) *store.Session {
-	if s.anonymousMode || credentialsOf(r).kind == credNone {
+	if s.anonymousMode || credentialsOf(r).kind == credNone || s.endpointOf(r) == "auth" {
 		return s.Anonymous(r)
 	}
 	sess, err := s.Authenticate(r)
@@ -247,7 +249,9 @@ func (s *Service) UserSessionCount(ctx context.Context, userID int64) (int, erro
 func (s *Service) byBasic(ctx context.Context, user, password, ip string) (*store.Session, bool, error) {
 	key := basicKey(user, password)
 	now := s.now()
-	if e := s.basic.get(key, now); e != nil {
+	// Remembered credentials are not served to a locked address: it goes through
+	// verifyPassword, which refuses it.
+	if e := s.basic.get(key, now); e != nil && !s.ipLocks.locked(ip, now) {
 		sess := *e.sess
 		sess.RemoteIP = ip
 		return &sess, e.expired, nil

@@ -57,3 +57,33 @@ func BenchmarkSign(b *testing.B) {
 		security.Sign(c.result, c.secret, now)
 	}
 }
+
+// BenchmarkFailedLogin compares a wrong password (AUTHTYPE=Basic: one request) with the
+// refusal of a locked client address, which neither looks at the credentials nor writes
+// the audit, on SQLite (memory backend) and PostgreSQL.
+func BenchmarkFailedLogin(b *testing.B) {
+	for _, d := range []string{storetest.SQLite3, storetest.PostgreSQL} {
+		for _, locked := range []bool{false, true} {
+			name := d + "/wrong password"
+			custom := map[string]any{"ubgo.security.maxFailuresPerIP": 0}
+			if locked {
+				name = d + "/locked address"
+				custom = map[string]any{"ubgo.security.maxFailuresPerIP": 1}
+			}
+			b.Run(name, func(b *testing.B) {
+				e := newEnv(b, d, setup{quiet: true, custom: custom})
+				r := httptest.NewRequest("POST", "/auth?AUTHTYPE=Basic", nil)
+				r.Header.Set("Authorization", basic("admin", "wrong"))
+				e.srv.ServeHTTP(httptest.NewRecorder(), r) // locks when the limit is 1
+				b.ReportAllocs()
+				for b.Loop() {
+					rec := httptest.NewRecorder()
+					e.srv.ServeHTTP(rec, r)
+					if rec.Code != 403 {
+						b.Fatalf("%d %s", rec.Code, rec.Body)
+					}
+				}
+			})
+		}
+	}
+}

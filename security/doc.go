@@ -62,7 +62,7 @@
 //
 // Sessions live in a Backend: in memory (one process; sessions end with it), or in
 // PostgreSQL tables of the application's schema (ubgo_session, ubgo_auth_nonce,
-// ubgo_login_failure, ubgo_auth_key), shared by every process on that database: a login on
+// ubgo_login_failure, ubgo_ip_failure, ubgo_auth_key), shared by every process on that database: a login on
 // one is valid on the others, a logout or a lock on one is seen by the next request on any.
 // Every signed request then reads its session row (one indexed lookup, about a database
 // round trip) and writes it at most once a second (activity and the replay mark).
@@ -83,6 +83,21 @@
 // too) lock the login for security.lockOutTimeoutSec (300 s), or, with
 // security.lockOutInDB, set uba_user.disabled. A locked login is refused with the same
 // "<<<Access deny>>>" as a wrong password. Settings lists where the policy comes from.
+//
+// Against credential stuffing (one client trying many logins) failures also count per
+// client address, as Options.ClientIP resolves it (security.trustedProxies; loopback is
+// not exempt): ubgo.security.maxFailuresPerIP (50) failed logins (UB step 2, Basic, or a
+// wrong old password of /changePassword) from one address within ubgo.security.ipLockOutSec
+// (300 s; a fixed window from its first failure) lock the address for ipLockOutSec; 0 in
+// either turns this off. While it is locked, every password check from it is refused with
+// a wrong password's answer before the credentials are looked at, so it is no oracle; the
+// UB handshake's first step and existing sessions are not affected. A successful login
+// does not reset the address's count: stuffing finds valid passwords too. The lock is
+// audited once, as LOGIN_LOCKED with the address as remoteIP and no targetUser (the
+// refusals during it are not, one by one), and /stat counts locks and refusals
+// (login_ip_lockouts_total, login_ip_refusals_total). On PostgreSQL every process shares
+// the count (table ubgo_ip_failure). Requests in flight when the lock is set may still be
+// checked, so a burst can overshoot the limit by its concurrency.
 //
 // uba_audit receives LOGIN, LOGIN_FAILED, LOGIN_LOCKED, LOGOUT, SECURITY_VIOLATION (and
 // UPDATE for a password change) with the client address; Hooks report the same events to

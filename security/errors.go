@@ -47,6 +47,9 @@ var (
 	ErrInvalidCredentials = errors.New("invalid user name or password")
 	// ErrLocked: too many failed logins; the account is locked for a while.
 	ErrLocked = errors.New("account locked after failed logins")
+	// ErrAddressLocked: too many failed logins from the client's address; every login
+	// from it is refused for a while (ubgo.security.maxFailuresPerIP).
+	ErrAddressLocked = errors.New("client address locked after failed logins")
 	// ErrDisabled: uba_user.disabled, isPending, or a built-in user without a password.
 	ErrDisabled = errors.New("account disabled")
 	// ErrLoginDisabled: the login matches security.disabledAccounts.

@@ -41,8 +41,9 @@ const (
 // request; no session is created).
 //
 // Every failed login is a 403 with "<<<Access deny>>>" — unknown user, wrong password,
-// bad or reused nonce, locked or disabled account alike, with the same work done (the
-// password hash is computed against a dummy for unknown users) — except a login matching
+// bad or reused nonce, locked or disabled account, locked client address alike, with the
+// same work done for all but the last (the password hash is computed against a dummy for
+// unknown users; a locked address is refused before any) — except a login matching
 // security.disabledAccounts ("<<<Login disabled>>>") and Singleton refusals
 // ("<<<ubErrAnotherSessionExists>>>").
 func (s *Service) Login(ctx context.Context, params url.Values, header http.Header, remoteIP string) (map[string]any, error) {
@@ -255,11 +256,18 @@ type verified struct {
 	expired bool // the password is older than maxDurationDays
 }
 
-// verifyPassword runs the checks every password login shares: security.disabledAccounts,
-// the lockout, the user lookup, the credential check (check, run against a random dummy
-// hash for an unknown user so that both cost the same), and whether the account may log
-// in. Failures are counted (and may lock the login), audited and reported to the hooks.
+// verifyPassword runs the checks every password login shares: the lock of the client
+// address (first: a locked address gets a wrong password's answer without a look at the
+// credentials), security.disabledAccounts, the lockout of the login, the user lookup, the
+// credential check (check, run against a random dummy hash for an unknown user so that
+// both cost the same), and whether the account may log in. Failures are counted per login
+// and per address (and may lock either), audited and reported to the hooks.
 func (s *Service) verifyPassword(ctx context.Context, userName, ip string, check func(*userRecord) bool) (*verified, error) {
+	if locked, err := s.ipLocked(ctx, ip, s.now()); err != nil {
+		return nil, err
+	} else if locked {
+		return nil, s.refuseLockedIP()
+	}
 	login := normalizeLogin(userName)
 	if s.disabled != nil && s.disabled.MatchString(login) {
 		s.loginFailed(ctx, userName, 0, ip, false, "the login matches security.disabledAccounts")
@@ -286,6 +294,7 @@ func (s *Service) verifyPassword(ctx context.Context, userName, ip string, check
 	switch {
 	case now.Before(lockedUntil):
 		s.loginFailed(ctx, userName, uid, ip, false, "the login is locked after failed attempts")
+		s.countIPFailure(ctx, userName, ip, now)
 		return nil, accessDeny(ErrLocked, "locked")
 	case !ok:
 		reason := "wrong password"
@@ -294,9 +303,11 @@ func (s *Service) verifyPassword(ctx context.Context, userName, ip string, check
 		}
 		locked := s.countFailure(ctx, login, u, now)
 		s.loginFailed(ctx, userName, uid, ip, locked, reason)
+		s.countIPFailure(ctx, userName, ip, now)
 		return nil, accessDeny(ErrInvalidCredentials, reason)
 	case !u.canLogIn():
 		s.loginFailed(ctx, userName, uid, ip, false, "the account is disabled, pending or has no password")
+		s.countIPFailure(ctx, userName, ip, now)
 		return nil, accessDeny(ErrDisabled, "disabled")
 	}
 	if err := s.backend.ClearFailures(ctx, login); err != nil {

@@ -39,7 +39,8 @@ func passwordExpired(set *Settings, changed, now time.Time) bool {
 // the new nor the old hash reaches uba_auditTrail; the old hash goes to
 // uba_prevPasswordsHash. The user's other sessions end. The change, or the refusal, is
 // audited (UPDATE or SECURITY_VIOLATION). A wrong old password counts as a failed login
-// for the lockout.
+// for the lockout, of the login and of the client address; from a locked address the old
+// password is refused without being checked.
 func (s *Service) ChangePassword(ctx context.Context, sess *store.Session, forUser, oldPwd, newPwd string, needChange bool) error {
 	if s.anonymousMode || sess == nil || sess.UserID == store.UserAnonymous || s.dom.Entity("uba_user") == nil {
 		return &Error{Status: http.StatusForbidden, Code: CodeAccessDeny, Msg: msgAccessDeny, Err: ErrEndpointDenied,
@@ -79,11 +80,22 @@ func (s *Service) ChangePassword(ctx context.Context, sess *store.Session, forUs
 		return e
 	}
 	if own {
+		// The old password is a password check like a login's: refused unseen from a
+		// locked address, and a wrong one counts for the address too.
+		now := s.now()
+		if locked, err := s.ipLocked(ctx, sess.RemoteIP, now); err != nil {
+			return err
+		} else if locked {
+			s.stats.ipRefusals.Add(1)
+			return fail(&Error{Status: http.StatusForbidden, Code: CodeInvalidUserOrPwd, Msg: msgIncorrectOldPwd,
+				Err: ErrAddressLocked, Reason: "the client address is locked after failed logins"})
+		}
 		stored := strings.ToLower(target.Hash)
 		okPlain := subtle.ConstantTimeCompare([]byte(store.PasswordHash(oldPwd)), []byte(stored)) == 1
 		okHash := subtle.ConstantTimeCompare([]byte(strings.ToLower(oldPwd)), []byte(stored)) == 1
 		if !isHash(stored) || !(okPlain || okHash) {
-			s.countFailure(ctx, target.Name, target, s.now())
+			s.countFailure(ctx, target.Name, target, now)
+			s.countIPFailure(ctx, sess.UserName, sess.RemoteIP, now)
 			return fail(&Error{Status: http.StatusForbidden, Code: CodeInvalidUserOrPwd, Msg: msgIncorrectOldPwd,
 				Err: ErrIncorrectOldPassword, Reason: "incorrect old password"})
 		}

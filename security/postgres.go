@@ -50,6 +50,11 @@ var postgresDDL = []string{
 		failures     INTEGER NOT NULL,
 		last_failure TIMESTAMPTZ NOT NULL,
 		locked_until TIMESTAMPTZ)`,
+	`CREATE TABLE IF NOT EXISTS ubgo_ip_failure (
+		ip           TEXT PRIMARY KEY,
+		failures     INTEGER NOT NULL,
+		window_end   TIMESTAMPTZ NOT NULL,
+		locked_until TIMESTAMPTZ)`,
 	`CREATE TABLE IF NOT EXISTS ubgo_auth_key (
 		id  INTEGER PRIMARY KEY,
 		key BYTEA NOT NULL)`,
@@ -376,12 +381,42 @@ func (p *postgresBackend) LockedUntil(ctx context.Context, login string) (time.T
 	return t.Time, err
 }
 
+// AddIPFailure counts in one statement: the row lock of the upsert orders concurrent
+// failures from every process, so exactly one of them is the limit-th of its window.
+func (p *postgresBackend) AddIPFailure(ctx context.Context, ip string, now time.Time, limit int, period time.Duration) (bool, error) {
+	var locked bool
+	err := p.db.QueryRowContext(ctx, `INSERT INTO ubgo_ip_failure AS f (ip, failures, window_end, locked_until)
+		VALUES ($1, 1, $2::timestamptz + $4::bigint * INTERVAL '1 millisecond',
+			CASE WHEN $3::int = 1 THEN $2::timestamptz + $4::bigint * INTERVAL '1 millisecond' END)
+		ON CONFLICT (ip) DO UPDATE SET
+			failures = CASE WHEN f.window_end <= $2::timestamptz THEN 1 ELSE f.failures + 1 END,
+			window_end = CASE WHEN f.window_end <= $2::timestamptz THEN EXCLUDED.window_end ELSE f.window_end END,
+			locked_until = CASE WHEN (CASE WHEN f.window_end <= $2::timestamptz THEN 1 ELSE f.failures + 1 END) = $3::int
+				THEN EXCLUDED.window_end ELSE f.locked_until END
+		RETURNING failures = $3::int`, ip, now.UTC(), limit, period.Milliseconds()).Scan(&locked)
+	return locked, err
+}
+
+func (p *postgresBackend) IPLockedUntil(ctx context.Context, ip string) (time.Time, error) {
+	var t sql.NullTime
+	err := p.db.QueryRowContext(ctx, "SELECT locked_until FROM ubgo_ip_failure WHERE ip = $1", ip).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) || !t.Valid {
+		return time.Time{}, nil
+	}
+	return t.Time, err
+}
+
 func (p *postgresBackend) PurgeState(ctx context.Context, now time.Time) error {
 	if _, err := p.db.ExecContext(ctx, "DELETE FROM ubgo_auth_nonce WHERE expires_at < $1", now.UTC()); err != nil {
 		return err
 	}
 	_, err := p.db.ExecContext(ctx, `DELETE FROM ubgo_login_failure
 		WHERE last_failure < $1 AND (locked_until IS NULL OR locked_until < $2)`, now.Add(-24*time.Hour).UTC(), now.UTC())
+	if err != nil {
+		return err
+	}
+	_, err = p.db.ExecContext(ctx, `DELETE FROM ubgo_ip_failure
+		WHERE window_end <= $1 AND (locked_until IS NULL OR locked_until <= $1)`, now.UTC())
 	return err
 }
 

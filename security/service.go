@@ -147,9 +147,11 @@ type Service struct {
 	validated   map[int64]validation // session → when its user was last re-read
 	userGen     uint64               // counts committed changes of uba_user
 	basic       *basicCache
+	ipLocks     *ipLockMemo
 
 	stats struct {
 		logins, failures, violations, logouts atomic.Int64
+		ipLockouts, ipRefusals                atomic.Int64
 	}
 
 	stop    context.CancelFunc
@@ -170,7 +172,8 @@ func New(ctx context.Context, opt Options) (*Service, error) {
 	s := &Service{cfg: opt.Config, dom: opt.Domain, st: opt.Store, log: opt.Logger, now: opt.Now,
 		clientIP: opt.ClientIP, grants: opt.EndpointGrants, nonceTTL: opt.NonceTTL,
 		revalidateEvery: opt.RevalidateEvery, purgeEvery: opt.PurgeEvery, refreshEvery: opt.RefreshEvery,
-		methods: map[string]bool{}, validated: map[int64]validation{}, basic: newBasicCache(BasicCacheSize), pending: newPendingNonces()}
+		methods: map[string]bool{}, validated: map[int64]validation{}, basic: newBasicCache(BasicCacheSize), pending: newPendingNonces(),
+		ipLocks: newIPLockMemo()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -384,16 +387,22 @@ func (s *Service) Purge(ctx context.Context) {
 	}
 	s.validatedMu.Unlock()
 	s.basic.purge(now)
+	s.ipLocks.purge(now)
 }
 
 // Stats are the security figures for /stat: sessions_total (as UnityBase names it),
-// security_exception_count (violations), and logins, failed logins and logouts since start.
+// security_exception_count (violations), and, since start, logins, failed logins (refusals
+// of locked addresses included), logouts, the client addresses this process locked
+// (login_ip_lockouts_total) and the logins it refused because their address was locked
+// (login_ip_refusals_total).
 func (s *Service) Stats() map[string]any {
 	out := map[string]any{
 		"logins_total":             s.stats.logins.Load(),
 		"login_failures_total":     s.stats.failures.Load(),
 		"logouts_total":            s.stats.logouts.Load(),
 		"security_exception_count": s.stats.violations.Load(),
+		"login_ip_lockouts_total":  s.stats.ipLockouts.Load(),
+		"login_ip_refusals_total":  s.stats.ipRefusals.Load(),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -121,7 +121,8 @@ type NonceStore interface {
 	UseNonce(ctx context.Context, nonce string, expires time.Time) (bool, error)
 }
 
-// AttemptStore counts failed logins per login name for the lockout.
+// AttemptStore counts failed logins per login name and per client address for the
+// lockout.
 type AttemptStore interface {
 	// AddFailure records a failed login at now and returns the number of consecutive
 	// failures, this one included. Failures older than resetAfter no longer count.
@@ -132,6 +133,14 @@ type AttemptStore interface {
 	Lock(ctx context.Context, login string, until time.Time) error
 	// LockedUntil is the end of a login's lock; the zero time when it is not locked.
 	LockedUntil(ctx context.Context, login string) (time.Time, error)
+
+	// AddIPFailure records a failed login from a client address at now. Failures count in
+	// fixed windows of length period, each starting at its first failure; the limit-th
+	// failure of a window locks the address until now+period and reports locked. Exactly
+	// one call per lock reports it, also among processes sharing the store.
+	AddIPFailure(ctx context.Context, ip string, now time.Time, limit int, period time.Duration) (locked bool, err error)
+	// IPLockedUntil is the end of an address's lock; the zero time when it is not locked.
+	IPLockedUntil(ctx context.Context, ip string) (time.Time, error)
 }
 
 // Backend is where the security state lives: sessions, used nonces and failed-login
@@ -154,6 +163,9 @@ const (
 	// MaxMemoryFailures is how many logins with failures it tracks; beyond it, failures of
 	// new logins are not counted (existing locks stay).
 	MaxMemoryFailures = 100_000
+	// MaxMemoryIPs is how many client addresses with failures it tracks; beyond it,
+	// failures from new addresses are not counted (existing locks stay).
+	MaxMemoryIPs = 100_000
 )
 
 // memoryBackend is the in-process Backend.
@@ -167,6 +179,7 @@ type memoryBackend struct {
 	stateMu  sync.Mutex
 	nonces   map[string]time.Time
 	failures map[string]*failure
+	ips      map[string]*ipFailure
 }
 
 type failure struct {
@@ -175,13 +188,26 @@ type failure struct {
 	locked time.Time
 }
 
+// ipFailure is the failure window of a client address.
+type ipFailure struct {
+	count  int
+	start  time.Time // of the window
+	period time.Duration
+	locked time.Time
+}
+
+// stale reports whether the entry neither counts nor locks at now.
+func (f *ipFailure) stale(now time.Time) bool {
+	return !now.Before(f.start.Add(f.period)) && !now.Before(f.locked)
+}
+
 // NewMemoryBackend returns a Backend that keeps everything in this process: sessions end
 // when it stops, and other processes do not see them.
 func NewMemoryBackend() Backend {
 	key := make([]byte, 32)
 	rand.Read(key)
 	return &memoryBackend{key: key, sessions: map[int64]*StoredSession{}, byUser: map[int64]map[int64]struct{}{},
-		nonces: map[string]time.Time{}, failures: map[string]*failure{}}
+		nonces: map[string]time.Time{}, failures: map[string]*failure{}, ips: map[string]*ipFailure{}}
 }
 
 func (m *memoryBackend) Close() error { return nil }
@@ -383,6 +409,44 @@ func (m *memoryBackend) LockedUntil(_ context.Context, login string) (time.Time,
 	return time.Time{}, nil
 }
 
+func (m *memoryBackend) AddIPFailure(_ context.Context, ip string, now time.Time, limit int, period time.Duration) (bool, error) {
+	m.stateMu.Lock()
+	defer m.stateMu.Unlock()
+	f := m.ips[ip]
+	if f == nil {
+		if len(m.ips) >= MaxMemoryIPs {
+			for k, f := range m.ips {
+				if f.stale(now) {
+					delete(m.ips, k)
+				}
+			}
+			if len(m.ips) >= MaxMemoryIPs {
+				return false, nil
+			}
+		}
+		f = &ipFailure{}
+		m.ips[ip] = f
+	}
+	if !now.Before(f.start.Add(f.period)) {
+		f.count, f.start, f.period = 0, now, period
+	}
+	f.count++
+	if f.count != limit {
+		return false, nil
+	}
+	f.locked = now.Add(period)
+	return true, nil
+}
+
+func (m *memoryBackend) IPLockedUntil(_ context.Context, ip string) (time.Time, error) {
+	m.stateMu.Lock()
+	defer m.stateMu.Unlock()
+	if f := m.ips[ip]; f != nil {
+		return f.locked, nil
+	}
+	return time.Time{}, nil
+}
+
 func (m *memoryBackend) PurgeState(_ context.Context, now time.Time) error {
 	m.stateMu.Lock()
 	defer m.stateMu.Unlock()
@@ -396,6 +460,11 @@ func (m *memoryBackend) PurgeState(_ context.Context, now time.Time) error {
 	for k, f := range m.failures {
 		if now.After(f.locked) && now.Sub(f.last) > 24*time.Hour {
 			delete(m.failures, k)
+		}
+	}
+	for k, f := range m.ips {
+		if f.stale(now) {
+			delete(m.ips, k)
 		}
 	}
 	return nil

@@ -24,6 +24,8 @@ import (
 //	ubgo.security.clockSkewSec             300   allowed difference of client and server clocks on a session's first request
 //	ubgo.security.signatureWindowSec       120   allowed age (or advance) of a signature, on the client's clock
 //	ubgo.security.replayToleranceSec       5     how far a signature's time may go back (requests in flight overtake each other)
+//	ubgo.security.maxFailuresPerIP         50    failed logins from one client address, within ipLockOutSec, that lock the address (0: no address lockout)
+//	ubgo.security.ipLockOutSec             300   the window of maxFailuresPerIP and how long the address stays locked (0: no address lockout)
 //
 // They are reloaded with the roles (Options.RefreshEvery) and by Reload.
 type Settings struct {
@@ -36,11 +38,16 @@ type Settings struct {
 	ClockSkew           time.Duration
 	SignatureWindow     time.Duration
 	ReplayTolerance     time.Duration
+	MaxFailuresPerIP    int
+	IPLockOut           time.Duration
 }
+
+// ipLockout reports whether the per-address lockout is on.
+func (st *Settings) ipLockout() bool { return st.MaxFailuresPerIP > 0 && st.IPLockOut > 0 }
 
 // DefaultSettings are the settings when nothing sets them.
 var DefaultSettings = Settings{MinLength: 3, CheckPrevPwdNum: 4, ClockSkew: 300 * time.Second,
-	SignatureWindow: 120 * time.Second, ReplayTolerance: 5 * time.Second}
+	SignatureWindow: 120 * time.Second, ReplayTolerance: 5 * time.Second, MaxFailuresPerIP: 50, IPLockOut: 300 * time.Second}
 
 // settingKeys maps each key to its field.
 var settingKeys = map[string]func(st *Settings, v string) error{
@@ -53,6 +60,8 @@ var settingKeys = map[string]func(st *Settings, v string) error{
 	"ubgo.security.clockSkewSec":             secSetting(func(st *Settings, d time.Duration) { st.ClockSkew = d }),
 	"ubgo.security.signatureWindowSec":       secSetting(func(st *Settings, d time.Duration) { st.SignatureWindow = d }),
 	"ubgo.security.replayToleranceSec":       secSetting(func(st *Settings, d time.Duration) { st.ReplayTolerance = d }),
+	"ubgo.security.maxFailuresPerIP":         intSetting(func(st *Settings, n int) { st.MaxFailuresPerIP = n }),
+	"ubgo.security.ipLockOutSec":             secSetting(func(st *Settings, d time.Duration) { st.IPLockOut = d }),
 }
 
 func intSetting(set func(*Settings, int)) func(*Settings, string) error {
