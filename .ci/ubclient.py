@@ -4,7 +4,7 @@
 usage: ubclient.py BASE_URL USER PASSWORD [METHOD PATH [BODY]]...
 Logs in, runs each request with the session signature, prints each response body.
 """
-import hashlib, json, sys, time, urllib.request, urllib.parse, zlib
+import hashlib, json, sys, time, urllib.error, urllib.request, urllib.parse, zlib
 
 def sha(s): return hashlib.sha256(s.encode()).hexdigest()
 
@@ -45,4 +45,7 @@ def main(argv):
         print(call(base + path, method, body, h))
 
 if __name__ == "__main__":
-    main(sys.argv)
+    try:
+        main(sys.argv)
+    except urllib.error.HTTPError as e:
+        sys.exit("HTTP %d %s" % (e.code, e.read().decode(errors="replace")))
