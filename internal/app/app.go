@@ -152,6 +152,7 @@ func Start(ctx context.Context, opts Options) (*App, error) {
 	a.log.Info("listening", "url", "http://"+a.ln.Addr().String()+g.Config.HTTPServer.Path,
 		"gen", g.N, "entities", len(g.Domain.Entities), "config", g.Config.File, "workers", g.Pool.Stats().Size,
 		"startup", lifecycle.Total(a.phases), "phases", lifecycle.Format(a.phases))
+	go releaseMemory()
 	return a, nil
 }
 
@@ -411,6 +412,7 @@ func (a *App) retire(g *Generation) {
 		}
 	}()
 	g.close(ctx)
+	releaseMemory()
 }
 
 // warnListenerChanges says which settings of the new configuration need a restart.

@@ -13,7 +13,8 @@ import (
 // just created is initialized (so the first start of an application needs no separate
 // "ubgo init"): tables, the built-in users and roles, the admin password. An existing
 // database is never changed: when its schema differs from the domain, a warning says how
-// to see and apply the difference. A reload (first == false) never creates anything.
+// to see and apply the difference. The comparison is skipped when the database carries the
+// stamp of the domain's schema (see store.Drift). A reload (first == false) never creates anything.
 func prepareDatabase(ctx context.Context, st *store.Store, log *slog.Logger, first bool, adminPassword string, stderr io.Writer) error {
 	created := false
 	for _, c := range st.Conns {
@@ -36,7 +37,10 @@ func prepareDatabase(ctx context.Context, st *store.Store, log *slog.Logger, fir
 		}
 		return nil
 	}
-	plans, err := st.Plan(ctx, 0)
+	// Drift skips the catalog comparison when the database carries the stamp of the
+	// domain's schema that the last migrate or init wrote: at 1,000 entities the full
+	// comparison is most of the store phase.
+	plans, err := st.Drift(ctx)
 	if err != nil {
 		log.Warn("cannot compare the database with the domain", "err", err)
 		return nil

@@ -36,6 +36,8 @@ func (e *DestructiveError) Error() string {
 func (e *DestructiveError) Unwrap() error { return ErrDestructive }
 
 // Apply executes the plan in one transaction: either every statement takes effect or none.
+// The same transaction records the plan's fingerprint in StampTable (see Stamped); an
+// empty plan changes nothing (use Stamp to record it).
 // A plan with destructive statements is refused with a *DestructiveError unless
 // allowDestructive is set; the non-destructive part is not applied alone, because a schema
 // half-way between two domains is one neither the old nor the new server expects.
@@ -68,10 +70,8 @@ func Apply(ctx context.Context, db *sql.DB, p *Plan, allowDestructive bool) erro
 		return fmt.Errorf("migrate: begin: %w", err)
 	}
 	defer tx.Rollback() // after Commit it does nothing
-	if p.Dialect == dialect.PostgreSQL && p.schema != "" {
-		if _, err := tx.ExecContext(ctx, "SET LOCAL search_path TO "+dialect.Postgres{}.Ident(p.schema)); err != nil {
-			return fmt.Errorf("migrate: set search_path to %s: %w", p.schema, err)
-		}
+	if err := setSearchPath(ctx, tx, p); err != nil {
+		return err
 	}
 	for i, s := range p.Statements {
 		if _, err := tx.ExecContext(ctx, s.SQL); err != nil {
@@ -83,6 +83,11 @@ func Apply(ctx context.Context, db *sql.DB, p *Plan, allowDestructive bool) erro
 		if err := sqliteCheckFKs(ctx, tx, t); err != nil {
 			return err
 		}
+	}
+	// The stamp is written in the same transaction: it says what the schema is exactly
+	// when the schema is that.
+	if err := writeStamp(ctx, tx, p); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)

@@ -35,7 +35,7 @@ func diff(t *Target, want, have *schema) *Plan {
 		df.sequences()
 	}
 	for _, name := range sortedTableNames(have) {
-		if want.table(name) == nil {
+		if want.table(name) == nil && !strings.EqualFold(name, StampTable) {
 			df.warn("table %s belongs to no entity of connection %q; left unchanged", name, t.Connection)
 		}
 	}

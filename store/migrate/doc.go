@@ -14,6 +14,11 @@
 //     destructive: the data stays.
 //   - After a successful Apply, NewPlan on the same database and domain returns an empty
 //     plan, on every dialect.
+//   - Apply (and Stamp, for an empty plan) records a fingerprint of the desired schema
+//     in the table ubgo_schema_stamp, in the same transaction as the statements. Stamped
+//     compares it with the current domain's fingerprint without reading the catalog: the
+//     cheap check a server start makes. It cannot notice changes made by hand; NewPlan
+//     always inspects. The stamp table is neither planned nor reported.
 //   - Tables that belong to no entity of the target connection are never touched; they
 //     are reported as warnings. A table whose entity was removed from the domain cannot be
 //     told apart from a foreign one, so it is reported, not dropped.

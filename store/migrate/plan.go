@@ -118,6 +118,8 @@ type Plan struct {
 	Warnings []string
 
 	schema string // PostgreSQL schema Apply sets as search_path
+	// conn and fingerprint are what Apply records in StampTable (see Stamped).
+	conn, fingerprint string
 	// fkCheck are the SQLite tables Apply checks with PRAGMA foreign_key_check before
 	// committing: tables rebuilt while foreign keys were off.
 	fkCheck []string
@@ -126,19 +128,14 @@ type Plan struct {
 // NewPlan inspects the database db and returns what must change for it to hold the
 // target's part of the domain. It only reads.
 func NewPlan(ctx context.Context, db *sql.DB, t Target) (*Plan, error) {
-	if t.Domain == nil || t.Dialect == nil {
-		return nil, errors.New("migrate: Target needs a Domain and a Dialect")
-	}
-	switch t.Dialect.Name() {
-	case dialect.SQLite3:
-	case dialect.PostgreSQL:
-		if t.Schema == "" {
-			return nil, errors.New("migrate: Target.Schema is required for PostgreSQL")
-		}
-	default:
-		return nil, fmt.Errorf("migrate: dialect %s: %w", t.Dialect.Name(), dialect.ErrUnsupported)
+	if err := t.check(); err != nil {
+		return nil, err
 	}
 	want, warnings, err := desired(&t)
+	if err != nil {
+		return nil, err
+	}
+	fp, err := fingerprint(&t, want)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +145,25 @@ func NewPlan(ctx context.Context, db *sql.DB, t Target) (*Plan, error) {
 	}
 	p := diff(&t, want, have)
 	p.Warnings = append(warnings, p.Warnings...)
+	p.conn, p.fingerprint = t.Connection, fp
 	return p, nil
+}
+
+// check reports a target NewPlan cannot work with.
+func (t *Target) check() error {
+	if t.Domain == nil || t.Dialect == nil {
+		return errors.New("migrate: Target needs a Domain and a Dialect")
+	}
+	switch t.Dialect.Name() {
+	case dialect.SQLite3:
+	case dialect.PostgreSQL:
+		if t.Schema == "" {
+			return errors.New("migrate: Target.Schema is required for PostgreSQL")
+		}
+	default:
+		return fmt.Errorf("migrate: dialect %s: %w", t.Dialect.Name(), dialect.ErrUnsupported)
+	}
+	return nil
 }
 
 // sortStatements orders statements by group, keeping the order they were planned in
