@@ -16,7 +16,7 @@ import (
 // see them.
 var mStorageMethods = []string{"select", "insert", "update", "delete", "addnew"}
 
-// domainInfo is what /getDomainInfo serves (reference §4.7), prepared at startup: each
+// domainInfo is what /getDomainInfo serves (reference §4.7), prepared on the first request: each
 // entity's JSON without its per-request parts (allowed methods, captions of the language),
 // so that a request only concatenates bytes.
 type domainInfo struct {
@@ -241,17 +241,28 @@ func (s *Server) serveDomainInfo(w http.ResponseWriter, r *http.Request) {
 		WriteErr(w, r, errStatus(http.StatusForbidden, "extended domain info is for admin and root only"))
 		return
 	}
+	di, err := s.domainInfoTable()
+	if err != nil {
+		WriteErr(w, r, err)
+		return
+	}
 	lang := Lang(r)
 	var c cachedBody
 	if s.opt.MethodAllowed == nil {
-		c = s.domainInfo.cached(lang, extended)
+		c = di.cached(lang, extended)
 	} else {
-		body := s.domainInfo.build(lang, extended, func(entity, method string) bool {
+		body := di.build(lang, extended, func(entity, method string) bool {
 			return s.opt.MethodAllowed(sess, entity, method)
 		})
 		c = cachedBody{body: body, etag: etagOf(body)}
 	}
 	writeCached(w, r, c.body, c.etag, "application/json; charset=utf-8")
+}
+
+// domainInfoTable returns the prepared getDomainInfo parts, building them on first use.
+func (s *Server) domainInfoTable() (*domainInfo, error) {
+	s.domainInfoOnce.Do(func() { s.domainInfo, s.domainInfoErr = s.buildDomainInfo() })
+	return s.domainInfo, s.domainInfoErr
 }
 
 // cached is the body for everyone (no per-user filter), built on first use per language.
