@@ -56,7 +56,7 @@ type jsEndpoint struct {
 }
 
 func (h *jsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		WriteErr(w, r, err) // the body limit's error carries 413
 		return
@@ -68,13 +68,13 @@ func (h *jsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sess = &a
 	}
 	rest := Rest(r)
-	req := &jsvm.Request{Method: r.Method, URL: strings.TrimPrefix(h.name+"/"+rest, "/"), URI: rest,
+	req := &jsvm.Request{Method: r.Method, URL: h.name, URI: rest,
 		Parameters: r.URL.RawQuery, Header: r.Header, Body: body, RequestID: RequestID(r)}
 	switch {
 	case h.asDefault:
 		req.URL = rest
-	case rest == "":
-		req.URL = h.name
+	case rest != "":
+		req.URL = strings.TrimPrefix(h.name+"/"+rest, "/")
 	}
 	if r.URL.RawQuery != "" {
 		req.URL += "?" + r.URL.RawQuery
@@ -117,6 +117,33 @@ func (h *jsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	w.Write(resp.Body)
+}
+
+// readBody reads the whole request body (the server bounds it), without allocating for
+// the common bodiless GET and sized at once when the length is announced.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if n := r.ContentLength; n > 0 && n <= 1<<20 {
+		// One allocation of the announced size (+1 to see EOF without growing); a body
+		// longer than announced is still read whole.
+		buf := make([]byte, 0, n+1)
+		for {
+			m, err := r.Body.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+m]
+			switch {
+			case err == io.EOF:
+				return buf, nil
+			case err != nil:
+				return buf, err
+			case len(buf) == cap(buf):
+				rest, err := io.ReadAll(r.Body)
+				return append(buf, rest...), err
+			}
+		}
+	}
+	return io.ReadAll(r.Body)
 }
 
 func (h *jsEndpoint) call(ctx context.Context, sess *store.Session, req *jsvm.Request, resp *jsvm.Response) error {

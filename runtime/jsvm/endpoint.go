@@ -1,15 +1,8 @@
 package jsvm
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/hex"
-	"hash/crc32"
 	"net/http"
-	"net/textproto"
-	"net/url"
-	"strings"
 
 	"github.com/dop251/goja"
 
@@ -70,13 +63,26 @@ func (w *Worker) CallEndpoint(ctx context.Context, name string, req *Request, re
 		vm := w.vm
 		jsReq := w.newHTTPRequest(req)
 		jsResp := w.newHTTPResponse(req, resp)
-		nameV := vm.ToValue(name)
 		app := w.api.app
-		if _, err := w.api.emit(app, vm.ToValue("launchEndpoint:before"), jsReq, jsResp, nameV); err != nil {
-			return err
+		// The events go through the EventEmitter only when something listens: most
+		// applications listen to none of them, and an emit costs more than a bare call.
+		var nameV goja.Value
+		nameValue := func() goja.Value {
+			if nameV == nil {
+				nameV = vm.ToValue(name)
+			}
+			return nameV
 		}
-		if _, err := w.api.emit(app, vm.ToValue(name+":before"), jsReq, jsResp); err != nil {
-			return err
+		before, after := w.endpointEvents(name)
+		if w.listens(app, evLaunchBefore) {
+			if _, err := w.api.emit(app, vm.ToValue(evLaunchBefore), jsReq, jsResp, nameValue()); err != nil {
+				return err
+			}
+		}
+		if w.listens(app, before) {
+			if _, err := w.api.emit(app, vm.ToValue(before), jsReq, jsResp); err != nil {
+				return err
+			}
 		}
 		prevented := w.call.prevented
 		if !prevented {
@@ -84,11 +90,15 @@ func (w *Worker) CallEndpoint(ctx context.Context, name string, req *Request, re
 				return err
 			}
 		}
-		if _, err := w.api.emit(app, vm.ToValue(name+":after"), jsReq, jsResp); err != nil {
-			return err
+		if w.listens(app, after) {
+			if _, err := w.api.emit(app, vm.ToValue(after), jsReq, jsResp); err != nil {
+				return err
+			}
 		}
-		if _, err := w.api.emit(app, vm.ToValue("launchEndpoint:after"), jsReq, jsResp, nameV, vm.ToValue(prevented)); err != nil {
-			return err
+		if w.listens(app, evLaunchAfter) {
+			if _, err := w.api.emit(app, vm.ToValue(evLaunchAfter), jsReq, jsResp, nameValue(), vm.ToValue(prevented)); err != nil {
+				return err
+			}
 		}
 		if sc := jsResp.Get("statusCode"); sc != nil && goja.IsNumber(sc) {
 			resp.StatusCode = int(sc.ToInteger())
@@ -97,161 +107,42 @@ func (w *Worker) CallEndpoint(ctx context.Context, name string, req *Request, re
 	})
 }
 
-// newHTTPRequest builds the THTTPRequest object of a call.
-func (w *Worker) newHTTPRequest(r *Request) *goja.Object {
-	vm := w.vm
-	obj := vm.NewObject()
-	decoded := r.DecodedURI
-	if decoded == "" && r.URI != "" {
-		if d, err := url.PathUnescape(r.URI); err == nil {
-			decoded = d
-		} else {
-			decoded = r.URI
+const (
+	evLaunchBefore = "launchEndpoint:before"
+	evLaunchAfter  = "launchEndpoint:after"
+)
+
+// endpointEvents returns the names of the App events around endpoint name,
+// "<name>:before" and "<name>:after", built once per worker and endpoint.
+func (w *Worker) endpointEvents(name string) (before, after string) {
+	ev, ok := w.epEvents[name]
+	if !ok {
+		if w.epEvents == nil {
+			w.epEvents = map[string][2]string{}
 		}
+		ev = [2]string{name + ":before", name + ":after"}
+		w.epEvents[name] = ev
 	}
-	_ = obj.Set("method", r.Method)
-	_ = obj.Set("url", r.URL)
-	_ = obj.Set("uri", r.URI)
-	_ = obj.Set("decodedUri", decoded)
-	_ = obj.Set("parameters", r.Parameters)
-	_ = obj.Set("requestId", r.RequestID)
-	w.lazy(obj, "parsedParameters", func() goja.Value {
-		q, _ := url.ParseQuery(r.Parameters)
-		p := vm.NewObject()
-		for _, k := range sortedNames(q) {
-			if vs := q[k]; len(vs) == 1 {
-				_ = p.Set(k, vs[0])
-			} else {
-				_ = p.Set(k, w.toJS(toAnySlice(vs)))
-			}
-		}
-		return p
-	})
-	w.lazy(obj, "headers", func() goja.Value {
-		var b strings.Builder
-		for _, k := range sortedNames(r.Header) {
-			for _, v := range r.Header[k] {
-				b.WriteString(k + ": " + v + "\r\n")
-			}
-		}
-		return vm.ToValue(b.String())
-	})
-	_ = obj.Set("getHeader", func(call goja.FunctionCall) goja.Value {
-		vs := r.Header[textproto.CanonicalMIMEHeaderKey(w.safeString(call.Argument(0)))]
-		if len(vs) == 0 {
-			return goja.Undefined()
-		}
-		return vm.ToValue(vs[0])
-	})
-	_ = obj.Set("read", func(call goja.FunctionCall) goja.Value {
-		switch strings.ToLower(w.safeString(call.Argument(0))) {
-		case "base64":
-			return vm.ToValue(base64.StdEncoding.EncodeToString(r.Body))
-		case "bin":
-			return vm.ToValue(vm.NewArrayBuffer(bytes.Clone(r.Body)))
-		}
-		return vm.ToValue(string(r.Body))
-	})
-	_ = obj.Set("json", func(goja.FunctionCall) goja.Value {
-		v, err := w.api.jsonParse(goja.Undefined(), vm.ToValue(string(r.Body)))
-		if err != nil {
-			w.throw(err)
-		}
-		return v
-	})
-	return obj
+	return ev[0], ev[1]
 }
 
-// newHTTPResponse builds the THTTPResponse object of a call; the body and headers go
-// straight into resp, statusCode is read back when the handler is done.
-func (w *Worker) newHTTPResponse(req *Request, resp *Response) *goja.Object {
-	vm := w.vm
-	obj := vm.NewObject()
-	_ = obj.Set("statusCode", resp.StatusCode)
-	write := func(data goja.Value, encoding string) {
-		switch {
-		case data == nil || goja.IsUndefined(data) || goja.IsNull(data):
-		case goja.IsString(data):
-			if strings.EqualFold(encoding, "base64") {
-				b, err := base64.StdEncoding.DecodeString(data.String())
-				if err != nil {
-					panic(vm.NewTypeError("write: invalid base64 data"))
-				}
-				resp.Body = append(resp.Body, b...)
-			} else {
-				resp.Body = append(resp.Body, data.String()...)
-			}
-		default:
-			switch x := data.Export().(type) {
-			case goja.ArrayBuffer:
-				resp.Body = append(resp.Body, x.Bytes()...)
-				return
-			case []byte: // typed arrays
-				resp.Body = append(resp.Body, x...)
-				return
-			}
-			s, err := w.api.jsonStringify(goja.Undefined(), data)
-			if err != nil {
-				w.throw(err)
-			}
-			resp.Body = append(resp.Body, w.safeString(s)...)
+// listens reports whether emitter may have listeners for event, reading the listener
+// lists the prelude's EventEmitter keeps in "_events". It answers false only when the
+// emit would certainly find no listener; anything unexpected counts as a listener, and
+// the emit itself decides.
+func (w *Worker) listens(emitter *goja.Object, event string) bool {
+	events, ok := emitter.Get("_events").(*goja.Object)
+	if !ok {
+		return false // no listener was ever added (undefined), or the lists were dropped (null)
+	}
+	list := events.Get(event)
+	if list == nil || goja.IsUndefined(list) || goja.IsNull(list) {
+		return false
+	}
+	if arr, ok := list.(*goja.Object); ok && arr.ClassName() == "Array" {
+		if n := arr.Get("length"); n != nil && n.ToInteger() == 0 {
+			return false
 		}
 	}
-	_ = obj.Set("writeHead", func(call goja.FunctionCall) goja.Value {
-		for _, line := range strings.Split(w.safeString(call.Argument(0)), "\n") {
-			k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
-			if !ok || strings.TrimSpace(k) == "" {
-				continue
-			}
-			key := textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k))
-			resp.Header[key] = append(resp.Header[key], strings.TrimSpace(v))
-		}
-		return goja.Undefined()
-	})
-	_ = obj.Set("write", func(call goja.FunctionCall) goja.Value {
-		write(call.Argument(0), w.safeString(call.Argument(1)))
-		return goja.Undefined()
-	})
-	_ = obj.Set("writeEnd", func(call goja.FunctionCall) goja.Value {
-		write(call.Argument(0), w.safeString(call.Argument(1)))
-		return goja.Undefined()
-	})
-	_ = obj.Set("writeBinaryBase64", func(call goja.FunctionCall) goja.Value {
-		write(call.Argument(0), "base64")
-		return goja.Undefined()
-	})
-	plain := func(status int, text string) func(goja.FunctionCall) goja.Value {
-		return func(call goja.FunctionCall) goja.Value {
-			if reason := w.safeString(call.Argument(0)); reason != "" {
-				w.prog.log.Debug("endpoint answered "+text, "reason", reason, "url", req.URL)
-			}
-			_ = obj.Set("statusCode", status)
-			resp.Header["Content-Type"] = []string{"text/plain; charset=UTF-8"}
-			resp.Body = append(resp.Body[:0], text...)
-			return vm.ToValue(false)
-		}
-	}
-	_ = obj.Set("badRequest", plain(http.StatusBadRequest, "Bad Request"))
-	_ = obj.Set("notFound", plain(http.StatusNotFound, "Not Found"))
-	_ = obj.Set("notImplemented", plain(http.StatusNotImplemented, "Not Implemented"))
-	_ = obj.Set("validateETag", func(goja.FunctionCall) goja.Value {
-		status := int(obj.Get("statusCode").ToInteger())
-		if status != http.StatusOK || len(resp.Body) <= 64 {
-			return vm.ToValue(false)
-		}
-		var sum [4]byte
-		crc := crc32.ChecksumIEEE(resp.Body)
-		sum[0], sum[1], sum[2], sum[3] = byte(crc>>24), byte(crc>>16), byte(crc>>8), byte(crc)
-		etag := hex.EncodeToString(sum[:])
-		resp.Header["Etag"] = []string{etag}
-		for _, v := range req.Header["If-None-Match"] {
-			if strings.Trim(strings.TrimPrefix(v, "W/"), `"`) == etag {
-				_ = obj.Set("statusCode", http.StatusNotModified)
-				resp.Body = resp.Body[:0]
-				return vm.ToValue(true)
-			}
-		}
-		return vm.ToValue(false)
-	})
-	return obj
+	return true
 }

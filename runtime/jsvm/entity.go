@@ -70,7 +70,28 @@ func (w *Worker) entityObject(name string) *goja.Object {
 		_ = obj.Set("connectionName", e.ConnectionName)
 	}
 
-	attrs := vm.NewObject()
+	// The attributes are built on first read: model code reads entity for addMethod and
+	// mixins far more often than the attributes, and with many entities building them
+	// in every worker costs megabytes per worker (docs/performance.md, finding 6).
+	getter := vm.ToValue(func(goja.FunctionCall) goja.Value {
+		attrs := w.attributesObject(rawAttrs)
+		_ = obj.DefineDataProperty("attributes", attrs, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+		return attrs
+	})
+	setter := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		_ = obj.DefineDataProperty("attributes", call.Argument(0), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+		return goja.Undefined()
+	})
+	_ = obj.DefineAccessorProperty("attributes", getter, setter, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	w.bind(obj, e)
+	w.entityObjs[name] = obj
+	return obj
+}
+
+// attributesObject builds entity.attributes from the metadata's "attributes" (an array
+// or an object by name): attribute objects by name, each with its code.
+func (w *Worker) attributesObject(rawAttrs any) *goja.Object {
+	attrs := w.vm.NewObject()
 	addAttr := func(m map[string]any) {
 		an, _ := m["name"].(string)
 		if an == "" {
@@ -96,10 +117,7 @@ func (w *Worker) entityObject(name string) *goja.Object {
 			}
 		}
 	}
-	_ = obj.Set("attributes", attrs)
-	w.bind(obj, e)
-	w.entityObjs[name] = obj
-	return obj
+	return attrs
 }
 
 // newEntityProto builds the prototype of entity metadata objects.

@@ -31,15 +31,19 @@ type Worker struct {
 	nsNames    map[*goja.Object]string // namespace → entity name
 	entityObjs map[string]*goja.Object // entity name → metadata object, built on first use
 	endpoints  map[string]goja.Callable
+	epEvents   map[string][2]string    // endpoint name → its ":before" and ":after" App events
 	modules    map[string]*goja.Object // module path → module object
 	builtins   map[string]goja.Value   // the @unitybase/* modules, built on first require
 	locale     []localeLayer
 	mixins     []mixinModule
 
-	call   *callState // the running call; nil between calls
-	depth  int        // nesting of entity method calls inside the running call
-	broken bool       // interrupted or panicked: the pool discards the worker
-	calls  int
+	call     *callState  // the running call; nil between calls
+	callBuf  callState   // the storage of call, reused by every call
+	httpObjs []httpObj   // the THTTPRequest/THTTPResponse objects of the running call
+	timer    *time.Timer // interrupts the running call at its deadline; re-armed per call
+	depth    int         // nesting of entity method calls inside the running call
+	broken   bool        // interrupted or panicked: the pool discards the worker
+	calls    int
 }
 
 // workerOptions are the settings a pool passes to its workers.
@@ -87,6 +91,8 @@ type api struct {
 	dsProto       *goja.Object
 	dsCtor        *goja.Object
 	repoProto     *goja.Object
+	reqProto      *goja.Object // THTTPRequest.prototype, made on first use
+	respProto     *goja.Object // THTTPResponse.prototype, made with reqProto
 	ctxProto      *goja.Object // prototype of method call contexts, made on first call
 	entityProto   *goja.Object // prototype of entity metadata objects, made on first use
 	nsEntity      goja.Value   // the getter of every namespace's "entity"
@@ -236,18 +242,33 @@ func (w *Worker) guard(ctx context.Context, sess *store.Session, tx *store.Tx, f
 	if timeout <= 0 {
 		timeout = DefaultCallTimeout
 	}
-	callCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	w.call = &callState{ctx: ctx, tx: tx, sess: sess}
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	w.callBuf = callState{ctx: ctx, tx: tx, sess: sess}
+	w.call = &w.callBuf
 	w.calls++
-	// Interrupt is the one Runtime method that may be called from another goroutine.
-	stop := context.AfterFunc(callCtx, func() {
-		w.vm.Interrupt(interruptReason{context.Cause(callCtx)})
-	})
+	// Interrupt is the one Runtime method that may be called from another goroutine. One
+	// timer per worker, re-armed per call, bounds the call (the earlier of the call timeout
+	// and ctx's deadline); cancellation of ctx interrupts through AfterFunc.
+	if w.timer == nil {
+		w.timer = time.AfterFunc(timeout, w.interruptTimeout)
+	} else {
+		w.timer.Reset(timeout)
+	}
+	var stopCancel func() bool
+	if ctx.Done() != nil {
+		stopCancel = context.AfterFunc(ctx, func() {
+			w.vm.Interrupt(interruptReason{context.Cause(ctx)})
+		})
+	}
 	defer func() {
-		if !stop() {
-			// The interrupt fired, or is about to: even if the script finished first, a
-			// pending interrupt would hit the next call.
+		// A false Stop means the interrupt fired, or is about to: even if the script
+		// finished first, a pending interrupt would hit the next call.
+		if !w.timer.Stop() {
+			w.broken = true
+		}
+		if stopCancel != nil && !stopCancel() {
 			w.broken = true
 		}
 		if x := recover(); x != nil {
@@ -257,6 +278,8 @@ func (w *Worker) guard(ctx context.Context, sess *store.Session, tx *store.Tx, f
 		for i := len(w.call.restores) - 1; i >= 0; i-- {
 			w.call.restores[i]()
 		}
+		w.releaseHTTPObjs()
+		w.callBuf = callState{}
 		w.call, w.depth = nil, 0
 	}()
 	if err := fn(); err != nil {
@@ -273,6 +296,11 @@ func (w *Worker) guard(ctx context.Context, sess *store.Session, tx *store.Tx, f
 		return w.errorFrom(err)
 	}
 	return nil
+}
+
+// interruptTimeout is the worker timer's function: the running call took too long.
+func (w *Worker) interruptTimeout() {
+	w.vm.Interrupt(interruptReason{context.DeadlineExceeded})
 }
 
 // panicError reports a Go panic that happened during a call.

@@ -1,0 +1,277 @@
+package jsvm
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"hash/crc32"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"reflect"
+	"strings"
+
+	"github.com/dop251/goja"
+)
+
+// The THTTPRequest and THTTPResponse objects of endpoint calls. Their methods and the
+// request's fields live on two prototypes built once per worker; a call creates only two
+// plain objects inheriting from them (and the response's own statusCode), so a call that
+// reads nothing pays for nothing. The methods find the Go state of their object in the
+// worker's table of the running call (httpObjs): an object used after its call ended
+// (kept by a script in a module variable) no longer answers, its methods and fields throw
+// a TypeError, as UnityBase's native objects are gone after the call.
+
+var (
+	typeArrayBuffer = reflect.TypeFor[goja.ArrayBuffer]()
+	typeBytes       = reflect.TypeFor[[]byte]()
+)
+
+// httpObj ties a request or response object of the running call to its Go state.
+type httpObj struct {
+	obj  *goja.Object
+	req  *Request
+	resp *Response // nil for request objects
+}
+
+// httpProtos returns the request and response prototypes, built on first use.
+func (w *Worker) httpProtos() (req, resp *goja.Object) {
+	if w.api.reqProto == nil {
+		w.api.reqProto = w.newRequestProto()
+		w.api.respProto = w.newResponseProto()
+	}
+	return w.api.reqProto, w.api.respProto
+}
+
+// newHTTPRequest creates the THTTPRequest object of r for the running call.
+func (w *Worker) newHTTPRequest(r *Request) *goja.Object {
+	proto, _ := w.httpProtos()
+	obj := w.vm.CreateObject(proto)
+	w.httpObjs = append(w.httpObjs, httpObj{obj: obj, req: r})
+	return obj
+}
+
+// newHTTPResponse creates the THTTPResponse object of a call; the body and headers go
+// straight into resp, statusCode (an own property) is read back when the handler is done.
+func (w *Worker) newHTTPResponse(req *Request, resp *Response) *goja.Object {
+	_, proto := w.httpProtos()
+	obj := w.vm.CreateObject(proto)
+	_ = obj.Set("statusCode", resp.StatusCode)
+	w.httpObjs = append(w.httpObjs, httpObj{obj: obj, req: req, resp: resp})
+	return obj
+}
+
+// releaseHTTPObjs forgets the objects of the call that ended.
+func (w *Worker) releaseHTTPObjs() {
+	clear(w.httpObjs)
+	w.httpObjs = w.httpObjs[:0]
+}
+
+// httpState finds the Go state of this, a request (wantResp false) or response object of
+// the running call, or throws a TypeError naming what.
+func (w *Worker) httpState(this goja.Value, wantResp bool, what string) (*goja.Object, httpObj) {
+	if obj, ok := this.(*goja.Object); ok {
+		for i := len(w.httpObjs) - 1; i >= 0; i-- {
+			if h := w.httpObjs[i]; h.obj == obj && (h.resp != nil) == wantResp {
+				return obj, h
+			}
+		}
+	}
+	kind := "THTTPRequest"
+	if wantResp {
+		kind = "THTTPResponse"
+	}
+	panic(w.vm.NewTypeError("%s.%s: called on an object that is not the %s of the running call", kind, what, kind))
+}
+
+// newRequestProto builds the prototype of THTTPRequest objects.
+func (w *Worker) newRequestProto() *goja.Object {
+	vm := w.vm
+	proto := vm.NewObject()
+	// field defines a read accessor computing the value from the request. Assigning the
+	// field gives the object an own data property, as a plain data field would behave.
+	// cache makes the first read define that own property, for values built from the
+	// request (parsed parameters, the header text) that a script may read repeatedly.
+	field := func(name string, cache bool, get func(r *Request) goja.Value) {
+		getter := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			obj, h := w.httpState(call.This, false, name)
+			v := get(h.req)
+			if cache {
+				_ = obj.DefineDataProperty(name, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+			}
+			return v
+		})
+		setter := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			if obj, ok := call.This.(*goja.Object); ok {
+				_ = obj.DefineDataProperty(name, call.Argument(0), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+			}
+			return goja.Undefined()
+		})
+		_ = proto.DefineAccessorProperty(name, getter, setter, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	}
+	str := func(s string) goja.Value { return vm.ToValue(s) }
+	field("method", false, func(r *Request) goja.Value { return str(r.Method) })
+	field("url", false, func(r *Request) goja.Value { return str(r.URL) })
+	field("uri", false, func(r *Request) goja.Value { return str(r.URI) })
+	field("decodedUri", false, func(r *Request) goja.Value {
+		decoded := r.DecodedURI
+		if decoded == "" && r.URI != "" {
+			if d, err := url.PathUnescape(r.URI); err == nil {
+				decoded = d
+			} else {
+				decoded = r.URI
+			}
+		}
+		return str(decoded)
+	})
+	field("parameters", false, func(r *Request) goja.Value { return str(r.Parameters) })
+	field("requestId", false, func(r *Request) goja.Value { return str(r.RequestID) })
+	field("parsedParameters", true, func(r *Request) goja.Value {
+		q, _ := url.ParseQuery(r.Parameters)
+		p := vm.NewObject()
+		for _, k := range sortedNames(q) {
+			if vs := q[k]; len(vs) == 1 {
+				_ = p.Set(k, vs[0])
+			} else {
+				_ = p.Set(k, w.toJS(toAnySlice(vs)))
+			}
+		}
+		return p
+	})
+	field("headers", true, func(r *Request) goja.Value {
+		var b strings.Builder
+		for _, k := range sortedNames(r.Header) {
+			for _, v := range r.Header[k] {
+				b.WriteString(k + ": " + v + "\r\n")
+			}
+		}
+		return str(b.String())
+	})
+	_ = proto.Set("getHeader", func(call goja.FunctionCall) goja.Value {
+		_, h := w.httpState(call.This, false, "getHeader")
+		vs := h.req.Header[textproto.CanonicalMIMEHeaderKey(w.safeString(call.Argument(0)))]
+		if len(vs) == 0 {
+			return goja.Undefined()
+		}
+		return vm.ToValue(vs[0])
+	})
+	_ = proto.Set("read", func(call goja.FunctionCall) goja.Value {
+		_, h := w.httpState(call.This, false, "read")
+		switch strings.ToLower(w.safeString(call.Argument(0))) {
+		case "base64":
+			return vm.ToValue(base64.StdEncoding.EncodeToString(h.req.Body))
+		case "bin":
+			return vm.ToValue(vm.NewArrayBuffer(bytes.Clone(h.req.Body)))
+		}
+		return vm.ToValue(string(h.req.Body))
+	})
+	_ = proto.Set("json", func(call goja.FunctionCall) goja.Value {
+		_, h := w.httpState(call.This, false, "json")
+		v, err := w.api.jsonParse(goja.Undefined(), vm.ToValue(string(h.req.Body)))
+		if err != nil {
+			w.throw(err)
+		}
+		return v
+	})
+	return proto
+}
+
+// newResponseProto builds the prototype of THTTPResponse objects.
+func (w *Worker) newResponseProto() *goja.Object {
+	vm := w.vm
+	proto := vm.NewObject()
+	write := func(resp *Response, data goja.Value, encoding string) {
+		switch {
+		case data == nil || goja.IsUndefined(data) || goja.IsNull(data):
+		case goja.IsString(data):
+			if strings.EqualFold(encoding, "base64") {
+				b, err := base64.StdEncoding.DecodeString(data.String())
+				if err != nil {
+					panic(vm.NewTypeError("write: invalid base64 data"))
+				}
+				resp.Body = append(resp.Body, b...)
+			} else {
+				resp.Body = append(resp.Body, data.String()...)
+			}
+		default:
+			// ExportType first: exporting a plain object would copy it into a Go map.
+			if t := data.ExportType(); t == typeArrayBuffer || t == typeBytes {
+				switch x := data.Export().(type) {
+				case goja.ArrayBuffer:
+					resp.Body = append(resp.Body, x.Bytes()...)
+					return
+				case []byte: // Uint8Array
+					resp.Body = append(resp.Body, x...)
+					return
+				}
+			}
+			s, err := w.api.jsonStringify(goja.Undefined(), data)
+			if err != nil {
+				w.throw(err)
+			}
+			resp.Body = append(resp.Body, w.safeString(s)...)
+		}
+	}
+	method := func(name string, fn func(obj *goja.Object, h httpObj, call goja.FunctionCall) goja.Value) {
+		_ = proto.Set(name, func(call goja.FunctionCall) goja.Value {
+			obj, h := w.httpState(call.This, true, name)
+			return fn(obj, h, call)
+		})
+	}
+	method("writeHead", func(_ *goja.Object, h httpObj, call goja.FunctionCall) goja.Value {
+		for line := range strings.SplitSeq(w.safeString(call.Argument(0)), "\n") {
+			k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
+			if !ok || strings.TrimSpace(k) == "" {
+				continue
+			}
+			key := textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k))
+			h.resp.Header[key] = append(h.resp.Header[key], strings.TrimSpace(v))
+		}
+		return goja.Undefined()
+	})
+	for _, name := range []string{"write", "writeEnd"} {
+		method(name, func(_ *goja.Object, h httpObj, call goja.FunctionCall) goja.Value {
+			write(h.resp, call.Argument(0), w.safeString(call.Argument(1)))
+			return goja.Undefined()
+		})
+	}
+	method("writeBinaryBase64", func(_ *goja.Object, h httpObj, call goja.FunctionCall) goja.Value {
+		write(h.resp, call.Argument(0), "base64")
+		return goja.Undefined()
+	})
+	plain := func(status int, text string) func(*goja.Object, httpObj, goja.FunctionCall) goja.Value {
+		return func(obj *goja.Object, h httpObj, call goja.FunctionCall) goja.Value {
+			if reason := w.safeString(call.Argument(0)); reason != "" {
+				w.prog.log.Debug("endpoint answered "+text, "reason", reason, "url", h.req.URL)
+			}
+			_ = obj.Set("statusCode", status)
+			h.resp.Header["Content-Type"] = []string{"text/plain; charset=UTF-8"}
+			h.resp.Body = append(h.resp.Body[:0], text...)
+			return vm.ToValue(false)
+		}
+	}
+	method("badRequest", plain(http.StatusBadRequest, "Bad Request"))
+	method("notFound", plain(http.StatusNotFound, "Not Found"))
+	method("notImplemented", plain(http.StatusNotImplemented, "Not Implemented"))
+	method("validateETag", func(obj *goja.Object, h httpObj, _ goja.FunctionCall) goja.Value {
+		resp := h.resp
+		sc := obj.Get("statusCode")
+		if sc == nil || sc.ToInteger() != http.StatusOK || len(resp.Body) <= 64 {
+			return vm.ToValue(false)
+		}
+		var sum [4]byte
+		crc := crc32.ChecksumIEEE(resp.Body)
+		sum[0], sum[1], sum[2], sum[3] = byte(crc>>24), byte(crc>>16), byte(crc>>8), byte(crc)
+		etag := hex.EncodeToString(sum[:])
+		resp.Header["Etag"] = []string{etag}
+		for _, v := range h.req.Header["If-None-Match"] {
+			if strings.Trim(strings.TrimPrefix(v, "W/"), `"`) == etag {
+				_ = obj.Set("statusCode", http.StatusNotModified)
+				resp.Body = resp.Body[:0]
+				return vm.ToValue(true)
+			}
+		}
+		return vm.ToValue(false)
+	})
+	return proto
+}

@@ -1,0 +1,231 @@
+package jsvm
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// defineEndpoints runs script on w (inside a call, as model code would run) to register
+// endpoints on that worker only.
+func defineEndpoints(t *testing.T, w *Worker, script string) {
+	t.Helper()
+	err := w.guard(context.Background(), anonymous, nil, func() error {
+		_, err := w.vm.RunString(script)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func callOn(t *testing.T, w *Worker, name string, req *Request) (*Response, error) {
+	t.Helper()
+	resp := &Response{}
+	err := w.CallEndpoint(context.Background(), name, req, resp, nil)
+	return resp, err
+}
+
+// The endpoint events are skipped only while nothing listens: a listener a handler adds
+// during the call fires in the same call, a once listener is gone afterwards, and
+// removeAllListeners leaves nothing to call.
+func TestEndpointEventsFollowListeners(t *testing.T) {
+	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
+	w, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release(w)
+	defineEndpoints(t, w, `
+		let n = 0
+		App.registerEndpoint('dyn', function (req, resp) {
+			n++
+			resp.write('h' + n)
+			if (n === 1) App.once('dyn:after', (rq, rs) => rs.write(':after'))
+			if (n === 3) App.on('launchEndpoint:after', (rq, rs, name, prevented) => rs.write(':' + name + ':' + prevented))
+		})
+		App.registerEndpoint('dynClear', function (req, resp) { App.removeAllListeners(); resp.write('cleared') })
+	`)
+	for _, c := range []struct{ name, want string }{
+		{"dyn", "h1:after"},     // added by the handler, fires in the same call
+		{"dyn", "h2"},           // the once listener is gone
+		{"dyn", "h3:dyn:false"}, // launchEndpoint:after with its arguments
+		{"dyn", "h4:dyn:false"}, // and it stays
+		{"dynClear", "cleared"}, // the handler removed every listener before the :after events
+		{"dyn", "h5"},           // removeAllListeners dropped it
+	} {
+		resp, err := callOn(t, w, c.name, &Request{Method: "GET"})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if string(resp.Body) != c.want {
+			t.Errorf("%s: body %q, want %q", c.name, resp.Body, c.want)
+		}
+	}
+}
+
+// listens answers true for anything the emitter would treat as listeners, so only a
+// certain "nobody listens" skips an emit.
+func TestListens(t *testing.T) {
+	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
+	w, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release(w)
+	err = w.guard(context.Background(), anonymous, nil, func() error {
+		for _, c := range []struct {
+			setup string
+			want  bool
+		}{
+			{`return new EE()`, false},
+			{`const e = new EE(); e.on('x', () => {}); return e`, true},
+			{`const e = new EE(); e.once('x', () => {}); return e`, true},
+			{`const e = new EE(); e.on('y', () => {}); return e`, false},
+			{`const e = new EE(); const f = () => {}; e.on('x', f); e.off('x', f); return e`, false},
+			{`const e = new EE(); e.on('x', () => {}); e.removeAllListeners('x'); return e`, false},
+			{`return { _events: null }`, false},
+			{`return { _events: { x: 'junk' } }`, true},
+		} {
+			v, err := w.vm.RunString(`(() => { const EE = require('events'); ` + c.setup + ` })()`)
+			if err != nil {
+				return err
+			}
+			if got := w.listens(v.(*goja.Object), "x"); got != c.want {
+				t.Errorf("%s: listens = %v, want %v", c.setup, got, c.want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The request's fields come from the prototype, can be assigned like data fields, and
+// the objects stop working once their call has ended.
+func TestHTTPObjectsLifetime(t *testing.T) {
+	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
+	w, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release(w)
+	defineEndpoints(t, w, `
+		let kept
+		App.registerEndpoint('keep', function (req, resp) {
+			const before = req.uri
+			req.uri = 'changed'
+			const p1 = req.parsedParameters
+			resp.writeEnd([before, req.uri, req.parsedParameters === p1, Object.keys(req.parsedParameters).join(),
+				typeof req.getHeader, req.getHeader('x-a'), req.headers].join('|'))
+			kept = { req, resp }
+		})
+		App.registerEndpoint('stale', function (req, resp) {
+			const errs = []
+			for (const f of [() => kept.req.method, () => kept.req.json(), () => kept.resp.write('x'), () => resp.write.call(req, 'y')]) {
+				try { f(); errs.push('no error') } catch (e) { errs.push(e instanceof TypeError) }
+			}
+			resp.writeEnd(errs.join())
+		})
+	`)
+	resp, err := callOn(t, w, "keep", &Request{Method: "GET", URI: "a/b", Parameters: "q=1&r=2",
+		Header: map[string][]string{"X-A": {"1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "a/b|changed|true|q,r|function|1|X-A: 1\r\n"; string(resp.Body) != want {
+		t.Errorf("keep: %q, want %q", resp.Body, want)
+	}
+	resp, err = callOn(t, w, "stale", &Request{Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "true,true,true,true"; string(resp.Body) != want {
+		t.Errorf("stale objects: %q, want %q", resp.Body, want)
+	}
+}
+
+// The per-worker timer is re-armed for every call: a worker that answered calls and
+// then sat idle longer than the call timeout is not interrupted, and a later endless
+// call still is. Cancelling the caller's context interrupts too.
+func TestCallDeadlinePerCall(t *testing.T) {
+	a := newTestApp(t, "SQLite3")
+	p := NewPool(a.prog, PoolOptions{Size: 1})
+	w, err := p.Acquire(context.Background()) // loading runs under the default timeout
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.opts.callTimeout = 50 * time.Millisecond
+	call := func(method string) error {
+		tx := a.store.Begin(client)
+		defer tx.Rollback()
+		_, err := w.CallMethod(context.Background(), tx, req(t, `{"entity": "jst_item", "method": "`+method+`"}`))
+		return err
+	}
+	for range 3 {
+		if err := call("calc"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(120 * time.Millisecond) // idle past the call timeout: the stopped timer must not fire
+	if err := call("calc"); err != nil || w.broken {
+		t.Fatalf("after idling: %v, broken %v", err, w.broken)
+	}
+	if err := call("spin"); !errors.Is(err, context.DeadlineExceeded) || !w.broken {
+		t.Fatalf("spin: %v, broken %v; want a deadline interrupt", err, w.broken)
+	}
+	p.Release(w)
+
+	p2 := NewPool(a.prog, PoolOptions{Size: 1})
+	w, err = p2.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	tx := a.store.Begin(client)
+	defer tx.Rollback()
+	_, err = w.CallMethod(ctx, tx, req(t, `{"entity": "jst_item", "method": "spin"}`))
+	if e := asError(t, err); !errors.Is(err, context.Canceled) || e.Status != 503 {
+		t.Fatalf("spin with a cancelled context: %v (%+v)", err, e)
+	}
+	p2.Release(w)
+	if s := p2.Stats(); s.Replaced != 1 {
+		t.Errorf("interrupted worker was not replaced: %+v", s)
+	}
+}
+
+// entity.attributes is built on first read and then behaves as a data property.
+func TestEntityAttributesLazy(t *testing.T) {
+	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
+	w, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release(w)
+	err = w.guard(context.Background(), anonymous, nil, func() error {
+		v, err := w.vm.RunString(`(() => {
+			const e = jst_item.entity
+			const listed = Object.keys(e).includes('attributes')
+			const a = e.attributes
+			const same = e.attributes === a && e.getAttribute('qty') === a.qty
+			const desc = Object.getOwnPropertyDescriptor(e, 'attributes')
+			e.attributes = 'replaced'
+			return [listed, same, a.code.code, a.qty.name, typeof desc.value, desc.writable, e.attributes].join()
+		})()`)
+		if err != nil {
+			return err
+		}
+		if want := "true,true,code,qty,object,true,replaced"; v.String() != want {
+			t.Errorf("got %s, want %s", v, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
