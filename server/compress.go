@@ -167,6 +167,16 @@ func acceptsGzip(header string) bool {
 // compressibleType reports whether a Content-Type is text that gzip shrinks: text/*, JSON,
 // JavaScript, XML and SVG. Images, archives and fonts are compressed already.
 func compressibleType(ct string) bool {
+	// The server's own handlers set a handful of exact values; answering those without
+	// parsing keeps mime.ParseMediaType (two allocations) off every response.
+	switch ct {
+	case "application/json; charset=utf-8", "application/json", "text/html; charset=utf-8",
+		"text/plain; charset=utf-8", "text/css; charset=utf-8", "text/javascript; charset=utf-8",
+		"application/javascript", "text/xml; charset=utf-8", "text/csv; charset=utf-8":
+		return true
+	case "", "application/octet-stream", "image/png", "image/jpeg", "image/gif", "font/woff2", "application/zip":
+		return false
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return false

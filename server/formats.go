@@ -48,7 +48,12 @@ var resultFormats = map[string]resultFormat{
 // serveUBQLAnyFormat is the ubql (and runList) endpoint: JSON unless the request's
 // Content-Type names one of resultFormats.
 func (s *Server) serveUBQLAnyFormat(w http.ResponseWriter, r *http.Request) {
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct := r.Header.Get("Content-Type")
+	if plainJSON(ct) { // the usual case: no second parse of the same header
+		s.serveUBQL(w, r)
+		return
+	}
+	mt, params, err := mime.ParseMediaType(ct)
 	f, ok := resultFormats[mt]
 	if err != nil || !ok {
 		s.serveUBQL(w, r)

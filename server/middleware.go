@@ -227,6 +227,9 @@ func redactQuery(raw string) string {
 // Authorization header are never logged.
 func (s *Server) finish(r *http.Request, st *reqState, rec *recorder, in int64, start time.Time) {
 	s.stats.record(rec.status, in, rec.bytes)
+	if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+		return // the access log is off at this level: build none of its attributes
+	}
 	attrs := []slog.Attr{
 		slog.String("requestId", st.id),
 		slog.String("method", r.Method),

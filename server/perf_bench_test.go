@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -47,6 +48,19 @@ func benchPerfHTTP(b *testing.B, security bool, only []string) {
 			}
 			world := `{"entity":"tst_world","method":"select","fieldList":["ID","randomNumber"]`
 			seq := 0
+			// prepped hands out fresh tst_item rows (each once) for the update and delete
+			// scenarios, asking /_perf/prep for a new chunk outside the timed section.
+			var prepB *testing.B
+			var prepNext, prepEnd int64
+			prepped := func() string {
+				if prepNext == prepEnd {
+					prepB.StopTimer()
+					prepNext, prepEnd = prepRows(prepB, a, 4096)
+					prepB.StartTimer()
+				}
+				prepNext++
+				return strconv.FormatInt(prepNext-1, 10)
+			}
 			for _, c := range []struct {
 				name, method, path string
 				body               func() string
@@ -80,11 +94,23 @@ func benchPerfHTTP(b *testing.B, security bool, only []string) {
 					seq++
 					return `[{"entity":"tst_item","method":"insert","execParams":{"code":"B` + strconv.Itoa(seq) + `","caption":"perf","qty":7}}]`
 				}},
+				{"raw_update", "POST", "/_perf/raw/update", func() string {
+					return `{"id":` + prepped() + `,"qty":` + strconv.Itoa(rng.IntN(1000)+1) + `,"token":"` + perfapp.PrepTokenText + `"}`
+				}},
+				{"ubql_update", "POST", "/ubql", func() string {
+					return `[{"entity":"tst_item","method":"update","execParams":{"ID":` + prepped() + `,"qty":` + strconv.Itoa(rng.IntN(1000)+1) +
+						`,"mi_modifyDate":"` + perfapp.PrepTokenText + `"}}]`
+				}},
+				{"raw_delete", "POST", "/_perf/raw/delete", func() string { return `{"id":` + prepped() + `}` }},
+				{"ubql_delete", "POST", "/ubql", func() string {
+					return `[{"entity":"tst_item","method":"delete","execParams":{"ID":` + prepped() + `}}]`
+				}},
 			} {
 				if only != nil && !slices.Contains(only, c.name) {
 					continue
 				}
 				b.Run(c.name, func(b *testing.B) {
+					prepB = b
 					b.ReportAllocs()
 					for b.Loop() {
 						var body io.Reader
@@ -129,4 +155,22 @@ func openPerfApp(b *testing.B, d string, security bool) *perfapp.App {
 	}
 	b.Cleanup(func() { a.Close() })
 	return a
+}
+
+// prepRows asks the perf application for n fresh tst_item rows and returns their ID range
+// [from, from+n).
+func prepRows(b *testing.B, a *perfapp.App, n int64) (from, end int64) {
+	b.Helper()
+	req := httptest.NewRequest("POST", "/_perf/prep", strings.NewReader(`{"n":`+strconv.FormatInt(n, 10)+`}`))
+	req.RemoteAddr = "127.0.0.1:40000"
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, req)
+	var out struct {
+		From int64 `json:"from"`
+	}
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil || out.From == 0 {
+		b.Fatalf("prep: %d %s", rec.Code, rec.Body)
+	}
+	return out.From, out.From + n
 }

@@ -65,7 +65,11 @@ func checkJSONBody(r *http.Request) error {
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
 		return errStatus(http.StatusUnsupportedMediaType, "Content-Encoding "+ce+" is not accepted")
 	}
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct := r.Header.Get("Content-Type")
+	if plainJSON(ct) {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return errStatus(http.StatusUnsupportedMediaType, "the body must be application/json")
 	}
@@ -73,4 +77,12 @@ func checkJSONBody(r *http.Request) error {
 		return errStatus(http.StatusUnsupportedMediaType, "the body must be UTF-8")
 	}
 	return nil
+}
+
+// plainJSON reports whether a Content-Type is one of the usual spellings of JSON in UTF-8,
+// which need no parsing (media types and the charset are case-insensitive).
+func plainJSON(ct string) bool {
+	return strings.EqualFold(ct, "application/json") ||
+		strings.EqualFold(ct, "application/json; charset=utf-8") ||
+		strings.EqualFold(ct, "application/json;charset=utf-8")
 }

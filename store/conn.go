@@ -38,6 +38,8 @@ type Conn struct {
 	Write       *sql.DB
 	Read        *sql.DB
 	readStmts   *stmtCache // SQLite only
+	writeSQL    writeSQL   // statement texts of insertRow, updateRow, deleteRow (writesql.go)
+	writeStmts  writeStmts // SQLite: prepared write statements (writesql.go)
 
 	// Created reports that OpenConn created the database (the SQLite file or the PostgreSQL
 	// schema): it is empty and needs "ubgo init".
@@ -49,6 +51,7 @@ func (c *Conn) Close() error {
 	if c.readStmts != nil {
 		c.readStmts.close()
 	}
+	c.writeStmts.close()
 	err := c.Write.Close()
 	if c.Read != c.Write {
 		err = errors.Join(err, c.Read.Close())

@@ -250,6 +250,7 @@ func (tx *Tx) insert(ctx context.Context, e *domain.Entity, params map[string]an
 			set[cv.col] = true
 		}
 	}
+	sortCols(cols) // execParams come in map order; one column order is one statement text
 	if !hasID {
 		newID, err := tx.NewID(ctx, c)
 		if err != nil {
@@ -296,8 +297,10 @@ func (tx *Tx) insert(ctx context.Context, e *domain.Entity, params map[string]an
 			return 0, err
 		}
 	}
-	if err := tx.audit(ctx, e, "INSERT", id, nil, auditValues(params), params); err != nil {
-		return 0, err
+	if e.Mixins.Audit != nil { // the values are copied only for an audited entity
+		if err := tx.audit(ctx, e, "INSERT", id, nil, auditValues(params), params); err != nil {
+			return 0, err
+		}
 	}
 	return id, nil
 }
@@ -430,7 +433,7 @@ func (tx *Tx) writeMany(ctx context.Context, c *Conn, e *domain.Entity, m manyVa
 	}
 	lc := tx.s.ConnOf(link)
 	if replace {
-		if err := tx.deleteRow(ctx, lc, link, "sourceID", id); err != nil {
+		if _, err := tx.deleteRow(ctx, lc, link, "sourceID", id); err != nil {
 			return err
 		}
 	}
@@ -545,6 +548,8 @@ func (tx *Tx) Update(ctx context.Context, req *ubql.Request) (*ubql.Response, er
 		return nil, err
 	}
 	skipLock := req.Misc.SkipOptimisticLock && !tx.sess.External
+	readBack := len(req.FieldList) > 0 && !req.Misc.SkipSelectAfterUpdate
+	tx.item = tx.item && !readBack // a read after the write could still fail the item
 	echo, err := tx.update(ctx, e, id, req.ExecParams, tx.sess.External, skipLock)
 	if err != nil {
 		return nil, err
@@ -553,7 +558,7 @@ func (tx *Tx) Update(ctx context.Context, req *ubql.Request) (*ubql.Response, er
 	cp.ExecParams = maps.Clone(req.ExecParams)
 	maps.Copy(cp.ExecParams, echo)
 	resp := &ubql.Response{Request: &cp}
-	if len(req.FieldList) > 0 && !req.Misc.SkipSelectAfterUpdate {
+	if readBack {
 		if err := tx.selectAfter(ctx, &cp, id, resp); err != nil {
 			return nil, err
 		}
@@ -567,7 +572,15 @@ func (tx *Tx) update(ctx context.Context, e *domain.Entity, id int64, params map
 	}
 	c := tx.s.ConnOf(e)
 	d := c.Dialect
-	lang := tx.lang(c)
+	ms := e.Mixins.MStorage
+	audited := ms != nil && ms.SimpleAudit && e.Attribute("mi_modifyDate") != nil
+	ch, perr := tx.updateChanges(c, e, params, external, audited)
+	if perr == nil && e.Mixins.Audit == nil && e.Mixins.Unity == nil {
+		if echo, ok, err := tx.updateDirect(ctx, c, e, id, ch, audited, skipLock); ok {
+			return echo, err
+		}
+	}
+	tx.item = false // more than one statement: all of them in the transaction
 	before, found, err := tx.rowBefore(ctx, c, e, id)
 	if err != nil {
 		return nil, err
@@ -575,45 +588,10 @@ func (tx *Tx) update(ctx context.Context, e *domain.Entity, id int64, params map
 	if !found {
 		return nil, notFoundError(e, CodeUpdateRecNotFound, id)
 	}
-	ms := e.Mixins.MStorage
-	audited := ms != nil && ms.SimpleAudit && e.Attribute("mi_modifyDate") != nil
-	var cols []colVal
-	var many []manyValue
-	var token any
-	hasToken := false
-	for key, v := range params {
-		if key == "ID" {
-			continue
-		}
-		a, col, err := tx.s.assignment(c, e, key, lang)
-		if err != nil {
-			return nil, err
-		}
-		if a.Name == "mi_modifyDate" && audited {
-			token, hasToken = v, true
-			continue
-		}
-		if external && systemAttr(a.Name) {
-			return nil, systemAttrError(e, key)
-		}
-		if a.DataType == domain.Many {
-			ids, err := manyIDs(e, key, v)
-			if err != nil {
-				return nil, err
-			}
-			many = append(many, manyValue{a, ids})
-			continue
-		}
-		val, err := convert(d, e, a, key, v)
-		if err != nil {
-			return nil, err
-		}
-		if val == nil && !a.AllowNull {
-			return nil, &Error{Item: -1, Entity: e.Name, Code: CodeNecessaryFieldNotExist, Status: http.StatusBadRequest,
-				Msg: fmt.Sprintf("execParams.%s: %s.%s cannot be empty", key, e.Name, a.Name)}
-		}
-		cols = append(cols, colVal{col, a, val})
+	if perr != nil {
+		return nil, perr
 	}
+	cols, many, token, hasToken := ch.cols, ch.many, ch.token, ch.hasToken
 	echo := map[string]any{}
 	lockCol, lockVal := "", any(nil)
 	if audited {
@@ -671,15 +649,17 @@ func (tx *Tx) update(ctx context.Context, e *domain.Entity, id int64, params map
 			return nil, err
 		}
 	}
-	from := map[string]any{}
-	to := auditValues(params)
-	for _, cv := range cols {
-		if cv.attr != nil && !systemAttr(cv.attr.Name) {
-			from[cv.col] = before[cv.col]
+	if e.Mixins.Audit != nil { // the values are copied only for an audited entity
+		from := map[string]any{}
+		to := auditValues(params)
+		for _, cv := range cols {
+			if cv.attr != nil && !systemAttr(cv.attr.Name) {
+				from[cv.col] = before[cv.col]
+			}
 		}
-	}
-	if err := tx.audit(ctx, e, "UPDATE", id, from, to, mergeParent(before, params)); err != nil {
-		return nil, err
+		if err := tx.audit(ctx, e, "UPDATE", id, from, to, mergeParent(before, params)); err != nil {
+			return nil, err
+		}
 	}
 	return echo, nil
 }
@@ -718,12 +698,29 @@ func (tx *Tx) delete(ctx context.Context, e *domain.Entity, id int64, external b
 	defer func() { tx.depth-- }()
 	c := tx.s.ConnOf(e)
 	d := c.Dialect
+	ms := e.Mixins.MStorage
+	soft := ms != nil && ms.SafeDelete && e.Attribute("mi_deleteDate") != nil
+	if !soft && e.Mixins.Audit == nil && e.Mixins.Unity == nil && len(tx.s.cascades[e.Name]) == 0 {
+		// Nothing needs the row's values (no audit record, no safeDelete state to check,
+		// no cascades or unity parent to follow): one DELETE, and the count of deleted
+		// rows tells a missing row.
+		tx.autocommitOn(e, true)
+		n, err := tx.deleteRow(ctx, c, e, "ID", id)
+		tx.oneShot = false
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			tx.autocommitted = false // nothing was written
+			return notFoundError(e, CodeDeleteRecNotFound, id)
+		}
+		return nil
+	}
+	tx.item = false // more than one statement: all of them in the transaction
 	before, found, err := tx.rowBefore(ctx, c, e, id)
 	if err != nil {
 		return err
 	}
-	ms := e.Mixins.MStorage
-	soft := ms != nil && ms.SafeDelete && e.Attribute("mi_deleteDate") != nil
 	if found && soft {
 		if t, ok := before["mi_deleteDate"].(time.Time); ok && !t.Equal(dialect.MaxDate) {
 			found = false // already deleted
@@ -745,7 +742,7 @@ func (tx *Tx) delete(ctx context.Context, e *domain.Entity, id int64, external b
 		if _, err := tx.updateRow(ctx, c, e, id, cols, "", nil); err != nil {
 			return err
 		}
-	} else if err := tx.deleteRow(ctx, c, e, "ID", id); err != nil {
+	} else if _, err := tx.deleteRow(ctx, c, e, "ID", id); err != nil {
 		return err
 	}
 	if u := e.Mixins.Unity; u != nil {
@@ -754,6 +751,9 @@ func (tx *Tx) delete(ctx context.Context, e *domain.Entity, id int64, external b
 				return err
 			}
 		}
+	}
+	if e.Mixins.Audit == nil {
+		return nil
 	}
 	return tx.audit(ctx, e, "DELETE", id, auditValues(before), nil, before)
 }
@@ -775,7 +775,8 @@ func (tx *Tx) cascade(ctx context.Context, ref *domain.Attribute, id int64) erro
 		return nil
 	}
 	if child.IsManyManyRef { // link rows have no mixins of their own
-		return tx.deleteRow(ctx, c, child, col, id)
+		_, err := tx.deleteRow(ctx, c, child, col, id)
+		return err
 	}
 	q := "SELECT ID FROM " + d.Ident(child.ExecName(d.Name())) + " WHERE " + d.Ident(col) + " = " + d.Placeholder(1)
 	args := []any{id}

@@ -191,6 +191,9 @@ func (s *Store) Compiler() *ubql.Compiler { return s.compiler }
 func (s *Store) Run(ctx context.Context, sess *Session, reqs []*ubql.Request) ([]*ubql.Response, error) {
 	tx := s.Begin(sess)
 	defer tx.Rollback()
+	if len(reqs) == 1 {
+		tx.OneItem()
+	}
 	out := make([]*ubql.Response, len(reqs))
 	for i, r := range reqs {
 		resp, err := tx.Do(ctx, r)

@@ -31,6 +31,12 @@ type Tx struct {
 	depth   int // nested cascade deletes
 	done    bool
 	touched []string // watched entities written (notify.go)
+	scratch []byte   // statement cache keys (writesql.go)
+
+	// One-statement items (autocommit.go): oneItem is the caller's promise, item the
+	// current item's share of it, oneShot the next statement's, autocommitted whether a
+	// statement ran outside a transaction.
+	oneItem, item, oneShot, autocommitted bool
 }
 
 // Begin starts the unit of work of a request run as sess.
@@ -73,6 +79,10 @@ func (tx *Tx) writer(ctx context.Context, c *Conn) (querier, error) {
 	}
 	if t := tx.txs[c]; t != nil {
 		return t, nil
+	}
+	if tx.autocommitted { // by construction unreachable: the one statement was the item
+		return nil, &Error{Item: -1, Code: 0, Status: http.StatusInternalServerError, Msg: "Internal server error",
+			Err: errors.New("store: a write after a statement that ran without a transaction")}
 	}
 	// The transaction outlives the call that first writes (a JS handler's sub-call, say):
 	// its end is Commit or Rollback, not that call's context. Statements still obey theirs.
@@ -196,6 +206,8 @@ func (tx *Tx) DoInternal(ctx context.Context, req *ubql.Request) (*ubql.Response
 
 // Do runs one UBQL item with the mStorage method it names.
 func (tx *Tx) Do(ctx context.Context, req *ubql.Request) (*ubql.Response, error) {
+	tx.item, tx.oneItem = tx.oneItem, false // the promise covers the first item only
+	defer func() { tx.item = false }()
 	switch req.Method {
 	case "select":
 		return tx.Select(ctx, req)

@@ -85,32 +85,16 @@ func convert(d dialect.Dialect, e *domain.Entity, a *domain.Attribute, key strin
 
 func (tx *Tx) insertRow(ctx context.Context, c *Conn, e *domain.Entity, cols []colVal) error {
 	tx.touch(e.Name)
-	d := c.Dialect
-	var b strings.Builder
-	b.WriteString("INSERT INTO ")
-	b.WriteString(d.Ident(e.ExecName(d.Name())))
-	b.WriteString(" (")
+	q := tx.insertSQL(c, e, cols)
 	args := make([]any, len(cols))
 	for i, cv := range cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(d.Ident(cv.col))
 		args[i] = cv.val
 	}
-	b.WriteString(") VALUES (")
-	for i := range cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(d.Placeholder(i + 1))
-	}
-	b.WriteString(")")
 	w, err := tx.writer(ctx, c)
 	if err != nil {
 		return err
 	}
-	if _, err := w.ExecContext(ctx, b.String(), args...); err != nil {
+	if _, err := tx.exec(ctx, c, w, q, args...); err != nil {
 		return dbError(err, e, "insert")
 	}
 	return nil
@@ -120,54 +104,40 @@ func (tx *Tx) insertRow(ctx context.Context, c *Conn, e *domain.Entity, cols []c
 // lockVal. It returns the number of rows changed.
 func (tx *Tx) updateRow(ctx context.Context, c *Conn, e *domain.Entity, id int64, cols []colVal, lockCol string, lockVal any) (int64, error) {
 	tx.touch(e.Name)
-	d := c.Dialect
-	var b strings.Builder
-	b.WriteString("UPDATE ")
-	b.WriteString(d.Ident(e.ExecName(d.Name())))
-	b.WriteString(" SET ")
-	args := make([]any, 0, len(cols)+2)
+	q := tx.updateSQL(c, e, cols, lockCol)
+	args := make([]any, len(cols), len(cols)+2)
 	for i, cv := range cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		args = append(args, cv.val)
-		b.WriteString(d.Ident(cv.col))
-		b.WriteString(" = ")
-		b.WriteString(d.Placeholder(len(args)))
+		args[i] = cv.val
 	}
 	args = append(args, id)
-	b.WriteString(" WHERE ID = ")
-	b.WriteString(d.Placeholder(len(args)))
 	if lockCol != "" {
 		args = append(args, lockVal)
-		b.WriteString(" AND ")
-		b.WriteString(d.Ident(lockCol))
-		b.WriteString(" = ")
-		b.WriteString(d.Placeholder(len(args)))
 	}
-	w, err := tx.writer(ctx, c)
+	w, err := tx.target(ctx, c)
 	if err != nil {
 		return 0, err
 	}
-	res, err := w.ExecContext(ctx, b.String(), args...)
+	res, err := tx.exec(ctx, c, w, q, args...)
 	if err != nil {
 		return 0, dbError(err, e, "update")
 	}
 	return res.RowsAffected()
 }
 
-func (tx *Tx) deleteRow(ctx context.Context, c *Conn, e *domain.Entity, col string, id int64) error {
+// deleteRow deletes the rows of e whose column col equals id and returns how many it
+// deleted.
+func (tx *Tx) deleteRow(ctx context.Context, c *Conn, e *domain.Entity, col string, id int64) (int64, error) {
 	tx.touch(e.Name)
-	d := c.Dialect
-	w, err := tx.writer(ctx, c)
+	q := tx.deleteSQL(c, e, col)
+	w, err := tx.target(ctx, c)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	q := "DELETE FROM " + d.Ident(e.ExecName(d.Name())) + " WHERE " + d.Ident(col) + " = " + d.Placeholder(1)
-	if _, err := w.ExecContext(ctx, q, id); err != nil {
-		return dbError(err, e, "delete")
+	res, err := tx.exec(ctx, c, w, q, id)
+	if err != nil {
+		return 0, dbError(err, e, "delete")
 	}
-	return nil
+	return res.RowsAffected()
 }
 
 // dbError turns a driver error into a *Error a client can read: constraint violations get

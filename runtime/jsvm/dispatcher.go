@@ -51,6 +51,11 @@ func (d *Dispatcher) Run(ctx context.Context, sess *store.Session, reqs []*ubql.
 func (d *Dispatcher) run(ctx context.Context, prog *Program, sess *store.Session, reqs []*ubql.Request) ([]*ubql.Response, int, error) {
 	tx := d.Store.Begin(sess)
 	defer tx.Rollback()
+	if len(reqs) == 1 && !prog.NeedsJS(reqs[0].Entity, reqs[0].Method) {
+		// One Go-path item: the store may run a plain update or delete as a single
+		// autocommit statement instead of BEGIN … COMMIT (see store.Tx.OneItem).
+		tx.OneItem()
+	}
 	var w *Worker
 	defer func() {
 		if w != nil {
