@@ -110,6 +110,9 @@ func (w *Worker) export(v goja.Value) (any, error) {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return nil, nil
 	}
+	if _, ok := v.(*goja.Object); !ok {
+		return v.Export(), nil // a primitive: nothing to run, nothing nested
+	}
 	var out any
 	if ex := w.vm.Try(func() { out = v.Export() }); ex != nil {
 		return nil, ex

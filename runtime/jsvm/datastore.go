@@ -287,13 +287,17 @@ func (w *Worker) installDataStore() {
 	getter("asJSONArray", func(ds *dataStore) goja.Value { return w.stringify(w.dsAsArray(ds)) })
 }
 
-// bind attaches the Go value behind a DataStore or Repository object.
+// bind attaches the Go value behind a DataStore, entity or method-call object (a
+// Repository is a repoObject instead: see repobind.go).
 func (w *Worker) bind(obj *goja.Object, v any) {
 	_ = obj.DefineDataPropertySymbol(w.api.hidden, w.vm.ToValue(v), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 }
 
-// bound returns the Go value behind this, or nil.
+// bound returns the Go value behind a bound object or a Repository, or nil.
 func (w *Worker) bound(this goja.Value) any {
+	if r := boundRepo(this); r != nil {
+		return r
+	}
 	o, ok := this.(*goja.Object)
 	if !ok {
 		return nil

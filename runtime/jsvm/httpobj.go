@@ -167,6 +167,9 @@ func (w *Worker) newRequestProto() *goja.Object {
 	})
 	_ = proto.Set("json", func(call goja.FunctionCall) goja.Value {
 		_, h := w.httpState(call.This, false, "json")
+		if v, ok := w.parseJSONFast(h.req.Body); ok {
+			return v
+		}
 		v, err := w.api.jsonParse(goja.Undefined(), vm.ToValue(string(h.req.Body)))
 		if err != nil {
 			w.throw(err)

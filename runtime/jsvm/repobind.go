@@ -1,7 +1,8 @@
 package jsvm
 
 import (
-	"strconv"
+	"reflect"
+	"slices"
 
 	"github.com/dop251/goja"
 
@@ -28,10 +29,10 @@ func (w *Worker) newRepositoryProto() *goja.Object {
 		})
 	}
 
-	chain("attrs", func(r *repo, call goja.FunctionCall) { r.fields = append(r.fields, w.stringArgs(call.Arguments)...) })
+	chain("attrs", func(r *repo, call goja.FunctionCall) { r.fields = w.appendStringArgs(r.fields, call.Arguments) })
 	chain("attrsIf", func(r *repo, call goja.FunctionCall) {
 		if call.Argument(0).ToBoolean() {
-			r.fields = append(r.fields, w.stringArgs(call.Arguments[1:])...)
+			r.fields = w.appendStringArgs(r.fields, call.Arguments[1:])
 		}
 	})
 	chain("where", func(r *repo, call goja.FunctionCall) { w.repoWhere(r, call.Arguments) })
@@ -67,7 +68,7 @@ func (w *Worker) newRepositoryProto() *goja.Object {
 		clause := w.clauseName(args[3])
 		if clause == "" {
 			r.whereLen++
-			clause = "c" + strconv.Itoa(r.whereLen)
+			clause = generatedClause(r.whereLen)
 			for r.whereIndex(clause) >= 0 {
 				clause += "_"
 			}
@@ -91,7 +92,7 @@ func (w *Worker) newRepositoryProto() *goja.Object {
 		_ = r.orderBy(w.safeString(call.Argument(0)), "desc", false)
 	})
 	chain("groupBy", func(r *repo, call goja.FunctionCall) {
-		r.group = append(r.group, w.stringArgs(call.Arguments[:min(1, len(call.Arguments))])...)
+		r.group = w.appendStringArgs(r.group, call.Arguments[:min(1, len(call.Arguments))])
 	})
 	chain("start", func(r *repo, call goja.FunctionCall) {
 		r.options.Start, r.options.Set = int(call.Argument(0).ToInteger()), true
@@ -173,28 +174,115 @@ func (w *Worker) newRepositoryProto() *goja.Object {
 	return proto
 }
 
-// newRepository wraps r in a Repository object.
+// repoObject is a Repository as scripts see it: a goja dynamic object whose Go side is the
+// builder itself, with the builder methods on its prototype. Binding the builder this way
+// costs three allocations per UB.Repository(...) instead of the dozen of a hidden symbol
+// property (an ordered map per object) around a reflect wrapper, and a hot endpoint makes
+// one Repository per query.
+//
+// Like any dynamic object it takes ordinary data properties only: a script may add, change
+// and delete string-keyed properties (entityName is one), but Object.defineProperty with
+// non-default attributes, accessors, own Symbol properties and Object.freeze/seal/
+// preventExtensions are refused with a TypeError. No table maps objects to builders, so
+// nothing outlives the object: a Repository kept in a module variable stays usable.
+type repoObject struct {
+	repo
+	vm         *goja.Runtime
+	entityName goja.Value // the value read or assigned, nil until then
+	entityGone bool       // a script deleted entityName
+	props      map[string]goja.Value
+	propOrder  []string // keys of props in the order they were added
+}
+
+var repoObjectType = reflect.TypeFor[*repoObject]()
+
+func (o *repoObject) Get(key string) goja.Value {
+	if key == "entityName" {
+		if o.entityGone {
+			return nil
+		}
+		if o.entityName == nil {
+			o.entityName = o.vm.ToValue(o.entity)
+		}
+		return o.entityName
+	}
+	return o.props[key] // nil: look on the prototype
+}
+
+func (o *repoObject) Set(key string, val goja.Value) bool {
+	if key == "entityName" {
+		o.entityName, o.entityGone = val, false
+		return true
+	}
+	if o.props == nil {
+		o.props = make(map[string]goja.Value)
+	}
+	if _, ok := o.props[key]; !ok {
+		o.propOrder = append(o.propOrder, key)
+	}
+	o.props[key] = val
+	return true
+}
+
+func (o *repoObject) Has(key string) bool {
+	if key == "entityName" {
+		return !o.entityGone
+	}
+	_, ok := o.props[key]
+	return ok
+}
+
+func (o *repoObject) Delete(key string) bool {
+	if key == "entityName" {
+		o.entityName, o.entityGone = nil, true
+		return true
+	}
+	if _, ok := o.props[key]; ok {
+		delete(o.props, key)
+		o.propOrder = slices.DeleteFunc(o.propOrder, func(k string) bool { return k == key })
+	}
+	return true
+}
+
+func (o *repoObject) Keys() []string {
+	keys := make([]string, 0, 1+len(o.propOrder))
+	if !o.entityGone {
+		keys = append(keys, "entityName")
+	}
+	return append(keys, o.propOrder...)
+}
+
+// newRepository returns a Repository object whose builder starts as a copy of r.
 func (w *Worker) newRepository(r *repo) *goja.Object {
 	if w.api.repoProto == nil {
 		w.api.repoProto = w.newRepositoryProto()
 	}
-	obj := w.vm.CreateObject(w.api.repoProto)
-	_ = obj.Set("entityName", r.entity)
-	w.bind(obj, r)
+	obj := w.vm.NewDynamicObject(&repoObject{repo: *r, vm: w.vm})
+	if err := obj.SetPrototype(w.api.repoProto); err != nil {
+		w.throw(err)
+	}
 	return obj
 }
 
+// boundRepo returns the builder behind a Repository object, or nil.
+func boundRepo(v goja.Value) *repo {
+	o, ok := v.(*goja.Object)
+	if !ok || o.ExportType() != repoObjectType {
+		return nil
+	}
+	return &o.Export().(*repoObject).repo
+}
+
 func (w *Worker) thisRepo(this goja.Value) *repo {
-	r, ok := w.bound(this).(*repo)
-	if !ok {
+	r := boundRepo(this)
+	if r == nil {
 		panic(w.vm.NewTypeError("not a Repository"))
 	}
 	return r
 }
 
-// stringArgs flattens string and array-of-string arguments (attrs('a', ['b', 'c'])).
-func (w *Worker) stringArgs(args []goja.Value) []string {
-	var out []string
+// appendStringArgs appends string and array-of-string arguments (attrs('a', ['b', 'c'])) to out.
+func (w *Worker) appendStringArgs(out []string, args []goja.Value) []string {
 	for _, a := range args {
 		if o, ok := a.(*goja.Object); ok && o.ClassName() == "Array" {
 			var items []string
@@ -238,7 +326,7 @@ func (w *Worker) repoWhere(r *repo, args []goja.Value) {
 	v := arg(2)
 	if !goja.IsUndefined(v) {
 		a.hasValue = true
-		if sub, ok := w.bound(v).(*repo); ok {
+		if sub := boundRepo(v); sub != nil {
 			a.sub = sub
 		} else {
 			val, err := w.export(v)
@@ -315,6 +403,5 @@ func (w *Worker) firstRow(rd *ubql.ResultData, aliases map[string]string) goja.V
 	if len(rd.Data) == 0 {
 		return goja.Undefined()
 	}
-	arr := w.rowsAsObjects(rd.Fields, rd.Data[:1], aliases).(*goja.Object)
-	return arr.Get("0")
+	return w.rowObject(aliasedNames(rd.Fields, aliases), rd.Data[0])
 }

@@ -82,7 +82,7 @@ func (r *repo) addWhere(a whereArgs) error {
 	clause := a.clause
 	if clause == "" {
 		r.whereLen++
-		clause = "c" + strconv.Itoa(r.whereLen)
+		clause = generatedClause(r.whereLen)
 		for r.whereIndex(clause) >= 0 {
 			clause += "_"
 		}
@@ -150,6 +150,23 @@ func (r *repo) addWhere(a whereArgs) error {
 		r.where = append(r.where, item)
 	}
 	return nil
+}
+
+// smallClauseNames are the first generated clause names, spelled once.
+var smallClauseNames = func() []string {
+	names := make([]string, 16)
+	for i := range names {
+		names[i] = "c" + strconv.Itoa(i)
+	}
+	return names
+}()
+
+// generatedClause is the name where gives its n-th unnamed condition: c1, c2, ...
+func generatedClause(n int) string {
+	if n >= 0 && n < len(smallClauseNames) {
+		return smallClauseNames[n]
+	}
+	return "c" + strconv.Itoa(n)
 }
 
 func (r *repo) whereIndex(name string) int {

@@ -271,26 +271,37 @@ func toAnySlice(ss []string) []any {
 
 // rowsAsObjects converts rows into an array of objects; aliases rename fields.
 func (w *Worker) rowsAsObjects(fields []string, data [][]any, aliases map[string]string) goja.Value {
-	names := fields
-	if len(aliases) > 0 {
-		names = make([]string, len(fields))
-		for i, f := range fields {
-			if a, ok := aliases[f]; ok {
-				names[i] = a
-			} else {
-				names[i] = f
-			}
-		}
-	}
+	names := aliasedNames(fields, aliases)
 	items := make([]any, len(data))
 	for i, row := range data {
-		obj := w.vm.NewObject()
-		for j, v := range row {
-			if j < len(names) {
-				_ = obj.Set(names[j], w.toJS(v))
-			}
-		}
-		items[i] = obj
+		items[i] = w.rowObject(names, row)
 	}
 	return w.vm.NewArray(items...)
+}
+
+// aliasedNames returns the property names of the fields: their aliases where given.
+func aliasedNames(fields []string, aliases map[string]string) []string {
+	if len(aliases) == 0 {
+		return fields
+	}
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		if a, ok := aliases[f]; ok {
+			names[i] = a
+		} else {
+			names[i] = f
+		}
+	}
+	return names
+}
+
+// rowObject returns one row as a plain object: a property per named cell, in field order.
+func (w *Worker) rowObject(names []string, row []any) *goja.Object {
+	obj := w.vm.NewObject()
+	for j, v := range row {
+		if j < len(names) {
+			_ = obj.Set(names[j], w.toJS(v))
+		}
+	}
+	return obj
 }
