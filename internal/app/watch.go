@@ -33,8 +33,9 @@ func (a *App) Watch(ctx context.Context, interval time.Duration) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(a.stopCtx, cancel)()
-	a.log.Info("watching the configuration and the models for changes", "interval", interval)
 	seen := a.snapshot()
+	// Logged after the first snapshot: a change made once this line is out is seen.
+	a.log.Info("watching the configuration and the models for changes", "interval", interval)
 	var pending fileSet // the changed state, while it settles
 	t := time.NewTicker(interval)
 	defer t.Stop()
