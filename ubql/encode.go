@@ -348,6 +348,10 @@ var safeASCII = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// AppendJSONString appends s as a JSON string, escaped as every ubgo response escapes
+// strings; code outside ubql that writes JSON by hand uses it too.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
+
 // appendString writes s as a JSON string: quotes, backslashes and control characters
 // escaped, invalid UTF-8 replaced by U+FFFD, and U+2028/U+2029 escaped so that the output
 // is also valid JavaScript.

@@ -5,7 +5,8 @@ import (
 	"math"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/ubgo/ubgo/ubql"
 )
 
 // The handlers write their JSON by hand, as a hand-tuned Go service would: the baseline
@@ -28,7 +29,7 @@ func appendObject(b []byte, fields []string, row []any) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, f)
+		b = ubql.AppendJSONString(b, f)
 		b = append(b, ':')
 		var v any
 		if i < len(row) {
@@ -57,7 +58,7 @@ func appendValue(b []byte, v any) []byte {
 		}
 		return strconv.AppendFloat(b, x, 'g', -1, 64)
 	case string:
-		return appendString(b, x)
+		return ubql.AppendJSONString(b, x)
 	case time.Time:
 		b = append(b, '"')
 		b = x.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
@@ -71,56 +72,4 @@ func appendValue(b []byte, v any) []byte {
 		}
 		return append(b, enc...)
 	}
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as with
-// encoding/json; U+2028 and U+2029 are escaped so the output is also valid JavaScript.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
