@@ -114,13 +114,11 @@ func (w *Worker) export(v goja.Value) (any, error) {
 		return v.Export(), nil // a primitive: nothing to run, nothing nested
 	}
 	var out any
-	if ex := w.vm.Try(func() { out = v.Export() }); ex != nil {
+	var err error
+	if ex := w.vm.Try(func() { out, err = plainResult(v.Export(), 0) }); ex != nil {
 		return nil, ex
 	}
-	if err := checkDepth(out, 0); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 // exportObject exports a JS object into a map; undefined and null give nil.
@@ -134,28 +132,4 @@ func (w *Worker) exportObject(v goja.Value, what string) (map[string]any, error)
 		return nil, errors.New(what + " must be an object")
 	}
 	return m, nil
-}
-
-func checkDepth(v any, depth int) error {
-	switch x := v.(type) {
-	case map[string]any:
-		if depth >= maxValueDepth {
-			return errTooDeep
-		}
-		for _, it := range x {
-			if err := checkDepth(it, depth+1); err != nil {
-				return err
-			}
-		}
-	case []any:
-		if depth >= maxValueDepth {
-			return errTooDeep
-		}
-		for _, it := range x {
-			if err := checkDepth(it, depth+1); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

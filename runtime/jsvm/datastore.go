@@ -431,6 +431,9 @@ func (w *Worker) dsAsObjects(ds *dataStore) goja.Value {
 }
 
 func (w *Worker) stringify(v goja.Value) goja.Value {
+	if b, ok := w.appendResultJSON(nil, v); ok {
+		return w.vm.ToValue(string(b))
+	}
 	s, err := w.api.jsonStringify(goja.Undefined(), v)
 	if err != nil {
 		w.throw(err)

@@ -208,6 +208,10 @@ func (w *Worker) newResponseProto() *goja.Object {
 					return
 				}
 			}
+			if out, ok := w.appendResultJSON(resp.Body, data); ok {
+				resp.Body = out
+				return
+			}
 			s, err := w.api.jsonStringify(goja.Undefined(), data)
 			if err != nil {
 				w.throw(err)

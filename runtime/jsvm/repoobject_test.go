@@ -1,23 +1,14 @@
 package jsvm
 
-import (
-	"context"
-	"testing"
-)
+import "testing"
 
 // A Repository is a dynamic object (repoObject): it must still behave like the plain
 // object it replaced for what scripts do with one: read entityName, add, change and
 // delete properties, enumerate and stringify it, chain, pass it as a subquery, and be
 // refused where another object is given as `this`.
 func TestRepositoryObjectBehavesLikeAnObject(t *testing.T) {
-	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
-	w, err := p.Acquire(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Release(w)
-	err = w.guard(context.Background(), anonymous, nil, func() error {
-		v, err := w.vm.RunString(`(() => {
+	withWorker(t, func(w *Worker) error {
+		return runChecks(t, w, `(() => {
 			const out = []
 			const check = (name, got, want) => { if (got !== want) out.push(name + ': got ' + got + ', want ' + want) }
 			const r = UB.Repository('tst_world')
@@ -59,15 +50,5 @@ func TestRepositoryObjectBehavesLikeAnObject(t *testing.T) {
 			}
 			return out.join('\n')
 		})()`)
-		if err != nil {
-			return err
-		}
-		if s := v.String(); s != "" {
-			t.Error(s)
-		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -269,16 +269,6 @@ func toAnySlice(ss []string) []any {
 	return out
 }
 
-// rowsAsObjects converts rows into an array of objects; aliases rename fields.
-func (w *Worker) rowsAsObjects(fields []string, data [][]any, aliases map[string]string) goja.Value {
-	names := aliasedNames(fields, aliases)
-	items := make([]any, len(data))
-	for i, row := range data {
-		items[i] = w.rowObject(names, row)
-	}
-	return w.vm.NewArray(items...)
-}
-
 // aliasedNames returns the property names of the fields: their aliases where given.
 func aliasedNames(fields []string, aliases map[string]string) []string {
 	if len(aliases) == 0 {
@@ -293,15 +283,4 @@ func aliasedNames(fields []string, aliases map[string]string) []string {
 		}
 	}
 	return names
-}
-
-// rowObject returns one row as a plain object: a property per named cell, in field order.
-func (w *Worker) rowObject(names []string, row []any) *goja.Object {
-	obj := w.vm.NewObject()
-	for j, v := range row {
-		if j < len(names) {
-			_ = obj.Set(names[j], w.toJS(v))
-		}
-	}
-	return obj
 }

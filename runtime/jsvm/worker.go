@@ -86,18 +86,21 @@ type api struct {
 	jsonParse     goja.Callable
 	jsonStringify goja.Callable
 	dateCtor      *goja.Object
-	errorCtor     *goja.Object
-	hidden        *goja.Symbol // key of the Go value behind DataStore and Repository objects
-	dsProto       *goja.Object
-	dsCtor        *goja.Object
-	repoProto     *goja.Object
-	reqProto      *goja.Object // THTTPRequest.prototype, made on first use
-	respProto     *goja.Object // THTTPResponse.prototype, made with reqProto
-	ctxProto      *goja.Object // prototype of method call contexts, made on first call
-	entityProto   *goja.Object // prototype of entity metadata objects, made on first use
-	nsEntity      goja.Value   // the getter of every namespace's "entity"
-	app, ub       *goja.Object
-	session       *goja.Object
+	// Read by appendResultJSON, set on its first use.
+	objectProto, arrayProto, dateProto *goja.Object
+	dateToJSON, dateToISO              goja.Value
+	errorCtor                          *goja.Object
+	hidden                             *goja.Symbol // key of the Go value behind DataStore and Repository objects
+	dsProto                            *goja.Object
+	dsCtor                             *goja.Object
+	repoProto                          *goja.Object
+	reqProto                           *goja.Object // THTTPRequest.prototype, made on first use
+	respProto                          *goja.Object // THTTPResponse.prototype, made with reqProto
+	ctxProto                           *goja.Object // prototype of method call contexts, made on first call
+	entityProto                        *goja.Object // prototype of entity metadata objects, made on first use
+	nsEntity                           goja.Value   // the getter of every namespace's "entity"
+	app, ub                            *goja.Object
+	session                            *goja.Object
 }
 
 // maxCallStackSize turns runaway recursion into a JS RangeError long before the Go stack
