@@ -86,6 +86,8 @@ func benchPerfHTTP(b *testing.B, security bool, only []string) {
 					}
 					return "[" + strings.Join(s, ",") + "]"
 				}},
+				{"go_queries20", "POST", "/_perfgo/queries", func() string { return `{"ids":[` + ids() + `]}` }},
+				{"js_queries20", "POST", "/perfjs/queries", func() string { return `{"ids":[` + ids() + `]}` }},
 				{"raw_fortunes", "GET", "/_perf/raw/fortunes", nil},
 				{"go_fortunes", "GET", "/_perfgo/fortunes", nil},
 				{"js_fortunes", "GET", "/perfjs/fortunes", nil},

@@ -13,8 +13,8 @@ import (
 )
 
 // appendResultJSON appends v as JSON.stringify(v) would write it, for the values whose
-// text it can produce without running script code: primitives, and select results
-// (rows.go) whose rows hold primitive and date values. ok is false for everything else,
+// text it can produce without running script code: primitives, select results (rows.go)
+// whose rows hold primitive and date values, and ordinary arrays of these. ok is false for everything else,
 // and for results a script has changed in ways the fast path does not follow (added or
 // deleted properties, another prototype, object values, a toJSON method on
 // Object.prototype, Array.prototype or Date.prototype): the caller then runs
@@ -28,12 +28,7 @@ func (w *Worker) appendResultJSON(b []byte, v goja.Value) (out []byte, ok bool) 
 		if !w.prototypesPlain() {
 			return b, false
 		}
-		switch obj.ExportType() {
-		case typeResultRows:
-			ok = j.rows(obj)
-		case typeResultRow:
-			ok = j.row(obj, obj.Export().(*resultRow))
-		}
+		ok = j.object(obj)
 	} else {
 		ok = j.primitive(v)
 	}
@@ -63,6 +58,51 @@ func (w *Worker) prototypesPlain() bool {
 	absent := func(v goja.Value) bool { return v == nil || goja.IsUndefined(v) }
 	return absent(a.objectProto.Get("toJSON")) && absent(a.arrayProto.Get("toJSON")) &&
 		a.dateProto.Get("toJSON") == a.dateToJSON && a.dateProto.Get("toISOString") == a.dateToISO
+}
+
+// object writes a result, a row, or an ordinary array of them and primitives.
+func (j *resultJSON) object(obj *goja.Object) bool {
+	switch obj.ExportType() {
+	case typeResultRows:
+		return j.rows(obj)
+	case typeResultRow:
+		return j.row(obj, obj.Export().(*resultRow))
+	}
+	if obj.ClassName() != "Array" || obj.Prototype() != j.w.api.arrayProto {
+		return false
+	}
+	n := obj.Get("length").ToInteger()
+	j.b = append(j.b, '[')
+	for i := range n {
+		if i > 0 {
+			j.b = append(j.b, ',')
+		}
+		e := obj.Get(j.w.indexKey(int(i)))
+		switch eo, isObj := e.(*goja.Object); {
+		case e == nil || goja.IsUndefined(e):
+			j.b = append(j.b, "null"...) // as JSON.stringify writes a hole
+		case isObj:
+			if !j.object(eo) {
+				return false
+			}
+		case !j.primitive(e):
+			return false
+		}
+	}
+	j.b = append(j.b, ']')
+	return true
+}
+
+// indexKey returns the property name of array index i, kept per worker so that walking
+// an array allocates nothing.
+func (w *Worker) indexKey(i int) string {
+	if i >= 1<<16 {
+		return strconv.Itoa(i)
+	}
+	for len(w.indexKeys) <= i {
+		w.indexKeys = append(w.indexKeys, strconv.Itoa(len(w.indexKeys)))
+	}
+	return w.indexKeys[i]
 }
 
 func (j *resultJSON) rows(obj *goja.Object) bool {
