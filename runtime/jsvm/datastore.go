@@ -431,14 +431,11 @@ func (w *Worker) dsAsObjects(ds *dataStore) goja.Value {
 }
 
 func (w *Worker) stringify(v goja.Value) goja.Value {
-	if b, ok := w.appendResultJSON(nil, v); ok {
-		return w.vm.ToValue(string(b))
+	b, ok := w.appendJSON(nil, v)
+	if !ok {
+		return goja.Undefined()
 	}
-	s, err := w.api.jsonStringify(goja.Undefined(), v)
-	if err != nil {
-		w.throw(err)
-	}
-	return s
+	return w.vm.ToValue(string(b))
 }
 
 // keySpec is one element of an initialize keyMap: the source field (a key of an object

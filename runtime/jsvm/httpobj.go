@@ -208,15 +208,9 @@ func (w *Worker) newResponseProto() *goja.Object {
 					return
 				}
 			}
-			if out, ok := w.appendResultJSON(resp.Body, data); ok {
-				resp.Body = out
-				return
-			}
-			s, err := w.api.jsonStringify(goja.Undefined(), data)
-			if err != nil {
-				w.throw(err)
-			}
-			resp.Body = append(resp.Body, w.safeString(s)...)
+			// JSON.stringify(data), written straight into the body; undefined (a
+			// function, say) writes nothing.
+			resp.Body, _ = w.appendJSON(resp.Body, data)
 		}
 	}
 	method := func(name string, fn func(obj *goja.Object, h httpObj, call goja.FunctionCall) goja.Value) {

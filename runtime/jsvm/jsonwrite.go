@@ -12,39 +12,38 @@ import (
 	"github.com/dop251/goja"
 )
 
-// appendResultJSON appends v as JSON.stringify(v) would write it, for the values whose
-// text it can produce without running script code: primitives, select results (rows.go)
-// whose rows hold primitive and date values, and ordinary arrays of these. ok is false for everything else,
-// and for results a script has changed in ways the fast path does not follow (added or
-// deleted properties, another prototype, object values, a toJSON method on
-// Object.prototype, Array.prototype or Date.prototype): the caller then runs
-// JSON.stringify itself. b is returned unchanged when ok is false.
+// appendJSON appends JSON.stringify(v), byte for byte as goja writes it, without
+// building the text as a JS string first. ok is false, and b unchanged, when
+// JSON.stringify(v) is undefined (v is undefined, a function or a symbol).
 //
-// Exactness matters more than reach: every value written here is written byte for byte
-// as goja's JSON.stringify writes it (jsonwrite_test.go compares the two).
-func (w *Worker) appendResultJSON(b []byte, v goja.Value) (out []byte, ok bool) {
-	j := resultJSON{w: w, b: b}
-	if obj, isObj := v.(*goja.Object); isObj {
-		if !w.prototypesPlain() {
-			return b, false
-		}
-		ok = j.object(obj)
-	} else {
-		ok = j.primitive(v)
-	}
-	if !ok {
+// Select results (rows.go) are written from their Go cells, ordinary objects and arrays
+// by walking them as JSON.stringify does: the same property reads in the same order,
+// toJSON called with the same key, so getters run once and exceptions propagate as
+// they would. Values it has no exact rule for (a Proxy, a BigInt, a Go value exposed to
+// scripts, structures nested deeper than maxJSONDepth, which may be circular) are
+// written by JSON.stringify itself, one subtree at a time. jsonwrite_test.go compares
+// the output with JSON.stringify's.
+func (w *Worker) appendJSON(b []byte, v goja.Value) (out []byte, ok bool) {
+	j := jsonWriter{w: w, b: b, plain: w.prototypesPlain()}
+	if !j.value(v, "", 0, true) {
 		return b, false
 	}
 	return j.b, true
 }
 
-type resultJSON struct {
-	w *Worker
-	b []byte
+// maxJSONDepth is the nesting from which appendJSON leaves a value to JSON.stringify,
+// which detects cycles.
+const maxJSONDepth = 64
+
+type jsonWriter struct {
+	w     *Worker
+	b     []byte
+	plain bool // prototypesPlain: result rows need no toJSON lookup
 }
 
-// prototypesPlain reports whether no toJSON was added to the prototypes that the fast
-// path assumes have none, and Date's is its own.
+// prototypesPlain reports whether no toJSON was added to Object.prototype or
+// Array.prototype and Date's toJSON and toISOString are the built-in ones, which the
+// writing of result rows assumes.
 func (w *Worker) prototypesPlain() bool {
 	a := &w.api
 	if a.objectProto == nil {
@@ -60,33 +59,123 @@ func (w *Worker) prototypesPlain() bool {
 		a.dateProto.Get("toJSON") == a.dateToJSON && a.dateProto.Get("toISOString") == a.dateToISO
 }
 
-// object writes a result, a row, or an ordinary array of them and primitives.
-func (j *resultJSON) object(obj *goja.Object) bool {
-	switch obj.ExportType() {
-	case typeResultRows:
-		return j.rows(obj)
-	case typeResultRow:
-		return j.row(obj, obj.Export().(*resultRow))
-	}
-	if obj.ClassName() != "Array" || obj.Prototype() != j.w.api.arrayProto {
+var (
+	typeMap   = reflect.TypeFor[map[string]any]()
+	typeProxy = reflect.TypeFor[goja.Proxy]()
+)
+
+// value writes v, the value of property key of its holder, as JSON.stringify's
+// SerializeJSONProperty does; toJSON says whether v's toJSON applies (it does not to the
+// value a toJSON returned). It returns false when nothing is written: undefined,
+// functions and symbols, which objects leave out and arrays write as null.
+func (j *jsonWriter) value(v goja.Value, key string, depth int, toJSON bool) bool {
+	if v == nil || goja.IsUndefined(v) {
 		return false
 	}
+	obj, isObj := v.(*goja.Object)
+	if !isObj {
+		if _, sym := v.(*goja.Symbol); sym {
+			return false
+		}
+		if j.primitive(v) {
+			return true
+		}
+		return j.builtin(v) // a BigInt: JSON.stringify throws
+	}
+	if depth >= maxJSONDepth {
+		return j.builtin(v)
+	}
+	switch obj.ExportType() {
+	case typeResultRows:
+		if j.plain && obj.Prototype() == j.w.api.arrayProto {
+			return j.rows(obj.Export().(*resultRows), depth)
+		}
+	case typeResultRow:
+		if r := obj.Export().(*resultRow); j.plain && j.plainRow(obj, r) {
+			return j.cells(r.shape.names, r.cells, r.vals, depth)
+		}
+	case typeProxy:
+		return j.builtin(v)
+	}
+	if toJSON {
+		if f, callable := goja.AssertFunction(obj.Get("toJSON")); callable {
+			res, err := f(obj, j.w.vm.ToValue(key))
+			if err != nil {
+				j.w.throw(err)
+			}
+			return j.value(res, key, depth+1, false)
+		}
+	}
+	switch class := obj.ClassName(); {
+	case class == "Function":
+		return false
+	case class == "Array":
+		return j.array(obj, depth)
+	case class == "Object" && obj.ExportType() == typeMap:
+		return j.object(obj, depth)
+	case toJSON:
+		return j.builtin(v) // a Date, Map, boxed primitive...: JSON.stringify knows them
+	case class == "Number" || class == "String" || class == "Boolean":
+		return j.builtin(v) // a toJSON's boxed result: unwrapped
+	}
+	// What a toJSON returned gets no toJSON call of its own: any other object is written
+	// as its own enumerable properties (a Date as {}).
+	return j.object(obj, depth)
+}
+
+// builtin writes v with JSON.stringify.
+func (j *jsonWriter) builtin(v goja.Value) bool {
+	s, err := j.w.api.jsonStringify(goja.Undefined(), v)
+	if err != nil {
+		j.w.throw(err)
+	}
+	if s == nil || goja.IsUndefined(s) {
+		return false
+	}
+	j.b = append(j.b, s.String()...) // JSON text escapes lone surrogates: String() is exact
+	return true
+}
+
+// object writes an ordinary object: its own enumerable string keys, in order.
+func (j *jsonWriter) object(obj *goja.Object, depth int) bool {
+	keys := obj.Keys()
+	for _, k := range keys {
+		if strings.Contains(k, "\uFFFD") {
+			// Keys lost a lone surrogate of this name in the conversion to Go;
+			// JSON.stringify has the name exactly. No property was read yet.
+			return j.builtin(obj)
+		}
+	}
+	j.b = append(j.b, '{')
+	first := true
+	for _, k := range keys {
+		mark := len(j.b)
+		if !first {
+			j.b = append(j.b, ',')
+		}
+		j.b = appendJSString(j.b, k)
+		j.b = append(j.b, ':')
+		if j.value(obj.Get(k), k, depth+1, true) {
+			first = false
+		} else {
+			j.b = j.b[:mark]
+		}
+	}
+	j.b = append(j.b, '}')
+	return true
+}
+
+// array writes an array (or any object of class Array) element by element.
+func (j *jsonWriter) array(obj *goja.Object, depth int) bool {
 	n := obj.Get("length").ToInteger()
 	j.b = append(j.b, '[')
 	for i := range n {
 		if i > 0 {
 			j.b = append(j.b, ',')
 		}
-		e := obj.Get(j.w.indexKey(int(i)))
-		switch eo, isObj := e.(*goja.Object); {
-		case e == nil || goja.IsUndefined(e):
-			j.b = append(j.b, "null"...) // as JSON.stringify writes a hole
-		case isObj:
-			if !j.object(eo) {
-				return false
-			}
-		case !j.primitive(e):
-			return false
+		k := j.w.indexKey(int(i))
+		if !j.value(obj.Get(k), k, depth+1, true) {
+			j.b = append(j.b, "null"...)
 		}
 	}
 	j.b = append(j.b, ']')
@@ -105,40 +194,33 @@ func (w *Worker) indexKey(i int) string {
 	return w.indexKeys[i]
 }
 
-func (j *resultJSON) rows(obj *goja.Object) bool {
-	a := obj.Export().(*resultRows)
-	if obj.Prototype() != j.w.api.arrayProto {
-		return false
-	}
+// plainRow reports whether r is written from its cells: nothing added or deleted, the
+// Object prototype, no field named toJSON.
+func (j *jsonWriter) plainRow(obj *goja.Object, r *resultRow) bool {
+	return r.extra == nil && obj.Prototype() == j.w.api.objectProto && r.shape.find("toJSON") < 0
+}
+
+// rows writes a select result: the rows no script has read straight from the store's
+// cells, the others as values.
+func (j *jsonWriter) rows(a *resultRows, depth int) bool {
 	j.b = append(j.b, '[')
 	for i, e := range a.elems {
 		if i > 0 {
 			j.b = append(j.b, ',')
 		}
-		if e == nil { // never read by the script: the store's row as it came
-			if !j.cells(a.shape.names, a.data[i], nil) {
-				return false
-			}
-			continue
-		}
-		eo, isObj := e.(*goja.Object)
-		if !isObj || eo.ExportType() != typeResultRow || !j.row(eo, eo.Export().(*resultRow)) {
-			return false
+		switch {
+		case e == nil:
+			j.cells(a.shape.names, a.data[i], nil, depth+1)
+		case !j.value(e, j.w.indexKey(i), depth+1, true):
+			j.b = append(j.b, "null"...)
 		}
 	}
 	j.b = append(j.b, ']')
 	return true
 }
 
-func (j *resultJSON) row(obj *goja.Object, r *resultRow) bool {
-	if r.extra != nil || obj.Prototype() != j.w.api.objectProto {
-		return false
-	}
-	return j.cells(r.shape.names, r.cells, r.vals)
-}
-
 // cells writes a row object: vals[i], when set, replaces cells[i].
-func (j *resultJSON) cells(names []string, cells []any, vals []goja.Value) bool {
+func (j *jsonWriter) cells(names []string, cells []any, vals []goja.Value, depth int) bool {
 	j.b = append(j.b, '{')
 	first := true
 	for i := range min(len(names), len(cells)) {
@@ -148,18 +230,15 @@ func (j *resultJSON) cells(names []string, cells []any, vals []goja.Value) bool 
 		}
 		j.b = appendJSString(j.b, names[i])
 		j.b = append(j.b, ':')
-		var written, ok bool
+		var written bool
 		if vals != nil && vals[i] != nil {
-			written, ok = j.value(vals[i])
+			written = j.value(vals[i], names[i], depth+1, true)
 		} else {
-			written, ok = j.cell(cells[i])
+			written = j.cell(cells[i], names[i], depth+1)
 		}
-		switch {
-		case !ok:
-			return false
-		case written:
+		if written {
 			first = false
-		default: // undefined: JSON.stringify leaves the property out
+		} else { // undefined: JSON.stringify leaves the property out
 			j.b = j.b[:mark]
 		}
 	}
@@ -168,18 +247,18 @@ func (j *resultJSON) cells(names []string, cells []any, vals []goja.Value) bool 
 }
 
 // cell writes a store value as JSON.stringify writes the JS value toJS makes of it.
-func (j *resultJSON) cell(c any) (written, ok bool) {
+func (j *jsonWriter) cell(c any, key string, depth int) bool {
 	switch x := c.(type) {
 	case nil:
 		j.b = append(j.b, "null"...)
 	case int64:
-		return true, j.int(x)
+		j.int(x)
 	case int:
-		return true, j.int(int64(x))
+		j.int(int64(x))
 	case int32:
 		j.b = strconv.AppendInt(j.b, int64(x), 10)
 	case float64:
-		return true, j.float(x)
+		j.float(x)
 	case bool:
 		j.b = strconv.AppendBool(j.b, x)
 	case string:
@@ -188,26 +267,18 @@ func (j *resultJSON) cell(c any) (written, ok bool) {
 		// toJS makes a Date of the whole milliseconds; its toJSON is toISOString.
 		t := time.UnixMilli(x.UnixMilli()).UTC()
 		if t.Year() < 0 || t.Year() > 9999 {
-			return false, false
+			return j.value(j.w.toJS(c), key, depth, true)
 		}
 		j.b = append(j.b, '"')
 		j.b = t.AppendFormat(j.b, "2006-01-02T15:04:05.000Z")
 		j.b = append(j.b, '"')
 	default:
-		return false, false
+		return j.value(j.w.toJS(c), key, depth, true)
 	}
-	return true, true
+	return true
 }
 
-// value writes a primitive JS value; undefined is not written.
-func (j *resultJSON) value(v goja.Value) (written, ok bool) {
-	if goja.IsUndefined(v) {
-		return false, true
-	}
-	return true, j.primitive(v)
-}
-
-func (j *resultJSON) primitive(v goja.Value) bool {
+func (j *jsonWriter) primitive(v goja.Value) bool {
 	if goja.IsNull(v) {
 		j.b = append(j.b, "null"...)
 		return true
@@ -216,7 +287,7 @@ func (j *resultJSON) primitive(v goja.Value) bool {
 	case typeInt64:
 		j.b = strconv.AppendInt(j.b, v.ToInteger(), 10)
 	case typeFloat64:
-		return j.float(v.ToFloat())
+		j.float(v.ToFloat())
 	case typeBool:
 		j.b = strconv.AppendBool(j.b, v.ToBoolean())
 	case typeString:
@@ -248,17 +319,17 @@ var (
 const maxSafeInt = 1 << 53
 
 // int writes an integer cell as the JS number goja makes of it.
-func (j *resultJSON) int(x int64) bool {
+func (j *jsonWriter) int(x int64) {
 	if x >= -maxSafeInt && x <= maxSafeInt {
 		j.b = strconv.AppendInt(j.b, x, 10)
-		return true
+		return
 	}
-	return j.float(float64(x))
+	j.float(float64(x))
 }
 
 // float writes a number as JavaScript's Number.prototype.toString does (NaN and the
 // infinities as null).
-func (j *resultJSON) float(f float64) bool {
+func (j *jsonWriter) float(f float64) {
 	switch a := math.Abs(f); {
 	case math.IsNaN(f) || math.IsInf(f, 0):
 		j.b = append(j.b, "null"...)
@@ -269,7 +340,6 @@ func (j *resultJSON) float(f float64) bool {
 	default: // exponent notation: goja's own formatting
 		j.b = append(j.b, j.w.vm.ToValue(f).String()...)
 	}
-	return true
 }
 
 // appendJSString appends s as a JSON string the way JSON.stringify quotes the string

@@ -122,27 +122,32 @@ func runChecks(t *testing.T, w *Worker, src string) error {
 	return nil
 }
 
-// writeEnd writes results it can without JSON.stringify; what it writes must be what
-// JSON.stringify writes, byte for byte, and whatever it cannot write exactly it must
-// leave to JSON.stringify.
-func TestResultJSONMatchesStringify(t *testing.T) {
+// writeEnd writes JSON itself (appendJSON); what it writes must be what JSON.stringify
+// writes, byte for byte, it must throw what JSON.stringify throws, and it must read each
+// property once.
+func TestAppendJSONMatchesStringify(t *testing.T) {
 	withWorker(t, func(w *Worker) error {
-		check := func(name string, v goja.Value, wantFast bool) {
+		check := func(name string, v goja.Value) {
 			t.Helper()
-			// The fast path first: JSON.stringify reads every property, which converts
-			// the cells to JS values.
-			got, ok := w.appendResultJSON([]byte("prefix"), v)
-			want, err := w.api.jsonStringify(goja.Undefined(), v)
-			if err != nil {
-				t.Fatalf("%s: JSON.stringify: %v", name, err)
-			}
-			if ok != wantFast {
-				t.Errorf("%s: fast path taken = %v, want %v", name, ok, wantFast)
-			}
-			if !ok {
-				if string(got) != "prefix" {
-					t.Errorf("%s: the buffer changed on fallback: %q", name, got)
+			// appendJSON first: JSON.stringify reads every property, which converts
+			// result cells to JS values.
+			var got []byte
+			var ok bool
+			gotErr := w.vm.Try(func() { got, ok = w.appendJSON([]byte("prefix"), v) })
+			want, wantErr := w.api.jsonStringify(goja.Undefined(), v)
+			switch {
+			case wantErr != nil || gotErr != nil:
+				if wantErr == nil || gotErr == nil || gotErr.Error() != wantErr.Error() {
+					t.Errorf("%s: error %v, JSON.stringify's %v", name, gotErr, wantErr)
 				}
+				return
+			case goja.IsUndefined(want):
+				if ok || string(got) != "prefix" {
+					t.Errorf("%s: wrote %q (ok %v) where JSON.stringify gives undefined", name, got, ok)
+				}
+				return
+			case !ok:
+				t.Errorf("%s: nothing written, JSON.stringify gives %s", name, want)
 				return
 			}
 			if g, w := string(got[len("prefix"):]), want.String(); g != w {
@@ -161,22 +166,21 @@ func TestResultJSONMatchesStringify(t *testing.T) {
 			true, false, "", "plain", `quote " backslash \ slash /`, "ctl \x00\x01\b\t\n\f\r\x1f\x7f", "uni ü € 𝄞 フレームワーク",
 			"bad \xff\xfe utf8 \xc3", "<script>&'", "\u2028\u2029",
 			time.Date(2026, 3, 4, 5, 6, 7, 891_234_567, time.UTC), time.Date(1969, 12, 31, 23, 59, 59, 999_999_999, time.FixedZone("x", 3600)),
-			time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+			time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC),
+			[]byte("bytes"), map[string]any{"b": int64(1), "a": []any{"x", nil}},
 		}
 		fields := make([]string, len(cells))
 		for i := range fields {
 			fields[i] = "f" + string(rune('a'+i%26)) + strings.Repeat("x", i/26)
 		}
-		check("one row of every kind", w.rowObject(fields, cells), true)
-		data := [][]any{cells, cells}
-		check("rows", w.rowsAsObjects(fields, data, nil), true)
-		check("no rows", w.rowsAsObjects(fields, nil, nil), true)
-		check("odd names", w.rowObject([]string{"a\"b", "ü", "", "\n"}, []any{int64(1), int64(2), int64(3), int64(4)}), true)
-		check("short row", w.rowObject([]string{"a", "b"}, []any{int64(1)}), true)
-		check("long row", w.rowObject([]string{"a"}, []any{int64(1), int64(2)}), true)
-		check("duplicate names", w.rowObject([]string{"a", "a"}, []any{int64(1), int64(2)}), false)
-		check("year out of range", w.rowObject([]string{"d"}, []any{time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)}), false)
-		check("unknown cell type", w.rowObject([]string{"d"}, []any{[]byte("x")}), false)
+		check("one row of every kind", w.rowObject(fields, cells))
+		check("rows", w.rowsAsObjects(fields, [][]any{cells, cells}, nil))
+		check("no rows", w.rowsAsObjects(fields, nil, nil))
+		check("odd names", w.rowObject([]string{"a\"b", "ü", "", "\n"}, []any{int64(1), int64(2), int64(3), int64(4)}))
+		check("short row", w.rowObject([]string{"a", "b"}, []any{int64(1)}))
+		check("long row", w.rowObject([]string{"a"}, []any{int64(1), int64(2)}))
+		check("duplicate names", w.rowObject([]string{"a", "a"}, []any{int64(1), int64(2)}))
+		check("a field named toJSON", w.rowObject([]string{"toJSON", "b"}, []any{"t", int64(2)}))
 
 		rng := rand.New(rand.NewPCG(7, 9))
 		floats := make([]any, 2000)
@@ -196,40 +200,81 @@ func TestResultJSONMatchesStringify(t *testing.T) {
 		for i := range fnames {
 			fnames[i] = "n" + string(rune('A'+i%26)) + strings.Repeat("_", i/26)
 		}
-		check("random floats", w.rowObject(fnames, floats), true)
+		check("random floats", w.rowObject(fnames, floats))
 
+		if err := w.vm.Set("fresh", func() goja.Value {
+			return w.rowsAsObjects([]string{"ID", "s"}, [][]any{{int64(1), "a"}, {int64(2), "b"}}, nil)
+		}); err != nil {
+			return err
+		}
+		if err := w.vm.Set("goMap", w.vm.ToValue(map[string]any{"k": 1})); err != nil {
+			return err
+		}
 		run := func(src string) goja.Value {
 			t.Helper()
-			if err := w.vm.Set("fresh", func() goja.Value {
-				return w.rowsAsObjects([]string{"ID", "s"}, [][]any{{int64(1), "a"}, {int64(2), "b"}}, nil)
-			}); err != nil {
-				t.Fatal(err)
-			}
 			v, err := w.vm.RunString(src)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return v
 		}
-		check("read rows", run(`const r1 = fresh(); r1[0].s + r1[1].ID; r1`), true)
-		check("changed values", run(`const r2 = fresh(); r2[0].s = 'x\ud800y'; r2[1].ID = 1.5; r2[1].s = undefined; r2`), true)
-		check("primitive number", run(`42.5`), true)
-		check("null", run(`null`), true)
-		check("added property", run(`const r3 = fresh(); r3[0].extra = 1; r3`), false)
-		check("deleted property", run(`const r4 = fresh(); delete r4[1].s; r4`), false)
-		check("object value", run(`const r5 = fresh(); r5[0].s = { a: 1 }; r5`), false)
-		check("date value read", run(`const r6 = fresh(); r6[0].s = new Date(0); r6`), false)
-		check("pushed plain object", run(`const r7 = fresh(); r7.push({ ID: 3 }); r7`), false)
-		check("other prototype", run(`const r8 = fresh(); Object.setPrototypeOf(r8[0], { toJSON () { return 'p' } }); r8`), false)
-		check("plain object", run(`({ a: 1 })`), false)
-		check("array of rows", run(`const r9 = fresh(); [r9[1], fresh()[0], 1, 'two', null, undefined, , r9]`), true)
-		check("array with a function", run(`[fresh()[0], () => 1]`), false)
-		check("array with a plain object", run(`[fresh()[0], {}]`), false)
-		check("array subclass", run(`class A extends Array {}; A.from([1, 2])`), false)
-		check("toJSON on Object.prototype", run(`Object.prototype.toJSON = function () { return 'o' }; fresh()`), false)
+		for _, c := range []struct{ name, src string }{
+			{"read rows", `const r1 = fresh(); r1[0].s + r1[1].ID; r1`},
+			{"changed values", `const r2 = fresh(); r2[0].s = 'x\ud800y'; r2[1].ID = 1.5; r2[1].s = undefined; r2`},
+			{"primitive number", `42.5`},
+			{"string", `'a"b'`},
+			{"null", `null`},
+			{"undefined", `undefined`},
+			{"function", `(() => 1)`},
+			{"symbol", `Symbol('s')`},
+			{"added property", `const r3 = fresh(); r3[0].extra = 1; r3`},
+			{"deleted property", `const r4 = fresh(); delete r4[1].s; r4`},
+			{"object value", `const r5 = fresh(); r5[0].s = { a: 1, b: [1, { c: null }] }; r5`},
+			{"date value", `const r6 = fresh(); r6[0].s = new Date(0); r6`},
+			{"pushed plain object", `const r7 = fresh(); r7.push({ ID: 3 }); r7`},
+			{"other prototype", `const r8 = fresh(); Object.setPrototypeOf(r8[0], { toJSON (k) { return 'p' + k } }); r8`},
+			{"array of rows", `const r9 = fresh(); [r9[1], fresh()[0], 1, 'two', null, undefined, , r9]`},
+			{"functions and symbols", `[fresh()[0], () => 1, Symbol('x'), { f () {}, s: Symbol('y'), u: undefined, n: null }]`},
+			{"array subclass", `class A extends Array {}; A.from([1, 2])`},
+			{"array with properties", `const a1 = [1, 2]; a1.extra = 3; a1`},
+			{"sparse array", `const a2 = []; a2[3] = 'x'; a2`},
+			{"plain object", `({ message: 'Hello, World!', n: 1, nested: { deep: [true, false] } })`},
+			{"integer keys", `({ b: 1, 2: 'two', a: 3, 1: 'one' })`},
+			{"null prototype", `const np = Object.create(null); np.x = 1; np`},
+			{"class instance", `class P { constructor () { this.x = 1 } get y () { return 2 } }; new P()`},
+			{"toJSON with key", `({ a: { toJSON (k) { return 'key:' + k } }, b: [{ toJSON (k) { return 'idx:' + k } }] })`},
+			{"toJSON returning objects", `({ d: { toJSON () { return new Date(0) } }, n: { toJSON () { return new Number(3) } }, o: { toJSON () { return { toJSON () { return 'inner' } } } } })`},
+			{"boxed primitives", `({ n: new Number(1.5), s: new String('s'), b: new Boolean(false) })`},
+			{"built-in objects", `({ m: new Map([[1, 2]]), r: /x/g, e: new Error('boom'), u8: new Uint8Array([1, 2]), d: new Date(86400000), bad: new Date(NaN) })`},
+			{"symbol keys", `({ [Symbol('k')]: 1, v: 2 })`},
+			{"non-enumerable", `const ne = { v: 1 }; Object.defineProperty(ne, 'hidden', { value: 2, enumerable: false }); ne`},
+			{"lone surrogate key", `({ ['a\ud800b']: 1, ok: 'x\udc00' })`},
+			{"proxy", `new Proxy({ a: 1 }, {})`},
+			{"go map", `({ g: goMap })`},
+			{"deep", `let dp = 0; for (let i = 0; i < 100; i++) dp = { dp }; dp`},
+			{"unicode", `({ 'ключ': 'значення 𝄞', e: '\u0000\u001f' })`},
+			{"big integers", `[2 ** 53, 2 ** 53 + 2, -(2 ** 60), 1e21, 1e-7, 123e-20]`},
+			{"cycle", `const cy = { a: 1 }; cy.self = cy; cy`},
+			{"cycle through a row", `const cr = fresh(); cr[0].s = cr; cr`},
+			{"BigInt", `({ b: 10n })`},
+			{"throwing getter", `({ get g () { throw new TypeError('no') } })`},
+			{"throwing toJSON", `({ t: { toJSON () { throw new RangeError('nope') } } })`},
+		} {
+			check(c.name, run(c.src))
+		}
+		check("toJSON on Object.prototype", run(`Object.prototype.toJSON = function (k) { return 'o' + k }; [fresh(), { a: 1 }]`))
 		run(`delete Object.prototype.toJSON`)
-		check("toJSON removed again", run(`fresh()`), true)
-		check("Date.prototype.toJSON replaced", run(`Date.prototype.toJSON = function () { return 'd' }; fresh()`), false)
+		check("toJSON removed again", run(`fresh()`))
+		check("Array.prototype.toJSON", run(`Array.prototype.toJSON = function () { return 'arr' }; ({ r: fresh(), a: [1] })`))
+		run(`delete Array.prototype.toJSON`)
+		check("Date.prototype.toJSON replaced", run(`Date.prototype.toJSON = function () { return 'd' }; w6 = fresh(); w6`))
+
+		// A getter runs once, as in JSON.stringify.
+		v := run(`globalThis.reads = 0; ({ get g () { reads++; return [1, 10n] } })`)
+		_ = w.vm.Try(func() { w.appendJSON(nil, v) })
+		if n := run(`reads`).ToInteger(); n != 1 {
+			t.Errorf("a getter ran %d times", n)
+		}
 		return nil
 	})
 }
