@@ -143,7 +143,7 @@ func TestScenarios(t *testing.T) {
 			fortunes := mustOK(t, h, call{method: "GET", url: "/_perf/raw/fortunes"})
 			for _, want := range []string{
 				"<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table><tr><th>id</th><th>message</th></tr>",
-				"<tr><td>11</td><td>&lt;script&gt;alert(&#34;This should not be displayed in a browser alert box.&#34;);&lt;/script&gt;</td></tr>",
+				"<tr><td>11</td><td>&lt;script&gt;alert(&quot;This should not be displayed in a browser alert box.&quot;);&lt;&#x2F;script&gt;</td></tr>",
 				"<tr><td>0</td><td>Additional fortune added at request time.</td></tr>",
 				"<tr><td>12</td><td>フレームワークのベンチマーク</td></tr></table></body></html>",
 				"aren&#39;t broken",

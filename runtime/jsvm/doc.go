@@ -69,7 +69,8 @@
 // implied), absolute paths, another model's files as "@ubgo-model/<Model>/path" or
 // "<package name>/path" or by a relative path that crosses into another model's folder;
 // "<entity>.meta" returns the entity namespace; "@unitybase/ub", "@unitybase/base",
-// "@unitybase/uba", "@unitybase/cs-shared" and "events" return ubgo's API objects. A
+// "@unitybase/uba", "@unitybase/cs-shared" and "events" return ubgo's API objects, and
+// "mustache" the mustache.js 4.2 API rendered in Go (mustache.go). A
 // path that leaves every model folder is refused. Modules are cached per runtime; compiled programs and
 // successful resolutions are shared by all runtimes.
 //

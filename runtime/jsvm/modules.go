@@ -42,6 +42,7 @@ var builtinModules = map[string]bool{
 	"@unitybase/uba":       true,
 	"@unitybase/cs-shared": true,
 	"events":               true,
+	"mustache":             true, // mustache.js 4, rendered in Go (mustache.go)
 }
 
 // modelPrefix names a file of any model by the model's name: "@ubgo-model/TSK/modules/x".

@@ -83,6 +83,8 @@ func (w *Worker) builtinModule(name string) goja.Value {
 		})
 		_ = cs.Set("LocalDataStore", lds)
 		v = cs
+	case "mustache":
+		v = w.newMustache()
 	default:
 		v = goja.Undefined()
 	}

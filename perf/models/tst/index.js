@@ -46,28 +46,19 @@ function queries (req, resp) {
   resp.writeEnd(rows)
 }
 
-const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' }
-// One RegExp for the module: goja compiles a regular expression literal again every time
-// the expression is evaluated (on the first match against a non-ASCII string).
-const HTML_SPECIAL = /[&<>"']/g
-const escapeChar = c => HTML_ESCAPES[c]
-function escapeHTML (s) {
-  return s.replace(HTML_SPECIAL, escapeChar)
-}
+const mustache = require('mustache')
+const FORTUNES = '<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table><tr><th>id</th><th>message</th></tr>' +
+  '{{#fortunes}}<tr><td>{{ID}}</td><td>{{message}}</td></tr>{{/fortunes}}</table></body></html>'
 
 // The TechEmpower Fortunes rules: read every row, add one at request time, sort by message,
-// escape the messages, render the table.
+// render the table with every message escaped. Rendered with mustache, as UnityBase's own
+// benchmark application does.
 function fortunes (req, resp) {
   const rows = UB.Repository('tst_fortune').attrs('ID', 'message').selectAsObject()
   rows.push({ ID: 0, message: 'Additional fortune added at request time.' })
   rows.sort((a, b) => a.message < b.message ? -1 : a.message > b.message ? 1 : 0)
-  let html = '<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table><tr><th>id</th><th>message</th></tr>'
-  for (let i = 0; i < rows.length; i++) {
-    html += '<tr><td>' + rows[i].ID + '</td><td>' + escapeHTML(rows[i].message) + '</td></tr>'
-  }
-  html += '</table></body></html>'
   resp.writeHead('Content-Type: text/html; charset=utf-8')
-  resp.writeEnd(html)
+  resp.writeEnd(mustache.render(FORTUNES, { fortunes: rows }))
 }
 
 const scenarios = { json, byid, list20, queries, fortunes }
