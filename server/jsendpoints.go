@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ubgo/ubgo/runtime/jsvm"
@@ -87,12 +88,18 @@ func (h *jsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteErr(w, r, err)
 		return
 	}
+	hdr := w.Header()
 	for k, vs := range resp.Header {
 		if http.CanonicalHeaderKey(k) == "Content-Type" && len(vs) == 1 && vs[0] == "!STATICFILE" {
 			continue
 		}
-		for _, v := range vs {
-			w.Header().Add(k, v)
+		ck := http.CanonicalHeaderKey(k)
+		if have := hdr[ck]; len(have) > 0 {
+			hdr[ck] = append(have, vs...)
+		} else {
+			// The handler's slice as it is: jsvm hands out full slices, so a later
+			// append (a middleware adding Vary) copies instead of writing into it.
+			hdr[ck] = slices.Clip(vs)
 		}
 	}
 	if ct := resp.Header["Content-Type"]; len(ct) == 1 && ct[0] == "!STATICFILE" {

@@ -100,9 +100,6 @@ func (w *Worker) CallEndpoint(ctx context.Context, name string, req *Request, re
 				return err
 			}
 		}
-		if sc := jsResp.Get("statusCode"); sc != nil && goja.IsNumber(sc) {
-			resp.StatusCode = int(sc.ToInteger())
-		}
 		return nil
 	})
 }

@@ -9,14 +9,15 @@ import (
 	"net/textproto"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/dop251/goja"
 )
 
 // The THTTPRequest and THTTPResponse objects of endpoint calls. Their methods and the
-// request's fields live on two prototypes built once per worker; a call creates only two
-// plain objects inheriting from them (and the response's own statusCode), so a call that
+// request's fields and the response's statusCode live on two prototypes built once per
+// worker; a call creates only two empty objects inheriting from them, so a call that
 // reads nothing pays for nothing. The methods find the Go state of their object in the
 // worker's table of the running call (httpObjs): an object used after its call ended
 // (kept by a script in a module variable) no longer answers, its methods and fields throw
@@ -51,12 +52,11 @@ func (w *Worker) newHTTPRequest(r *Request) *goja.Object {
 	return obj
 }
 
-// newHTTPResponse creates the THTTPResponse object of a call; the body and headers go
-// straight into resp, statusCode (an own property) is read back when the handler is done.
+// newHTTPResponse creates the THTTPResponse object of a call; the body, the headers and
+// statusCode (an accessor of the prototype) go straight into resp.
 func (w *Worker) newHTTPResponse(req *Request, resp *Response) *goja.Object {
 	_, proto := w.httpProtos()
 	obj := w.vm.CreateObject(proto)
-	_ = obj.Set("statusCode", resp.StatusCode)
 	w.httpObjs = append(w.httpObjs, httpObj{obj: obj, req: req, resp: resp})
 	return obj
 }
@@ -220,16 +220,27 @@ func (w *Worker) newResponseProto() *goja.Object {
 		})
 	}
 	method("writeHead", func(_ *goja.Object, h httpObj, call goja.FunctionCall) goja.Value {
-		for line := range strings.SplitSeq(w.safeString(call.Argument(0)), "\n") {
-			k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
-			if !ok || strings.TrimSpace(k) == "" {
-				continue
+		for _, f := range w.headerLines(w.safeString(call.Argument(0))) {
+			if have := h.resp.Header[f.key]; len(have) > 0 {
+				h.resp.Header[f.key] = append(have, f.vals...)
+			} else {
+				h.resp.Header[f.key] = f.vals // shared, but full: an append copies it
 			}
-			key := textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k))
-			h.resp.Header[key] = append(h.resp.Header[key], strings.TrimSpace(v))
 		}
 		return goja.Undefined()
 	})
+	statusGetter := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		_, h := w.httpState(call.This, true, "statusCode")
+		return vm.ToValue(h.resp.StatusCode)
+	})
+	statusSetter := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		_, h := w.httpState(call.This, true, "statusCode")
+		if v := call.Argument(0); goja.IsNumber(v) {
+			h.resp.StatusCode = int(v.ToInteger())
+		}
+		return goja.Undefined()
+	})
+	_ = proto.DefineAccessorProperty("statusCode", statusGetter, statusSetter, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	for _, name := range []string{"write", "writeEnd"} {
 		method(name, func(_ *goja.Object, h httpObj, call goja.FunctionCall) goja.Value {
 			write(h.resp, call.Argument(0), w.safeString(call.Argument(1)))
@@ -245,7 +256,7 @@ func (w *Worker) newResponseProto() *goja.Object {
 			if reason := w.safeString(call.Argument(0)); reason != "" {
 				w.prog.log.Debug("endpoint answered "+text, "reason", reason, "url", h.req.URL)
 			}
-			_ = obj.Set("statusCode", status)
+			h.resp.StatusCode = status
 			h.resp.Header["Content-Type"] = []string{"text/plain; charset=UTF-8"}
 			h.resp.Body = append(h.resp.Body[:0], text...)
 			return vm.ToValue(false)
@@ -254,10 +265,9 @@ func (w *Worker) newResponseProto() *goja.Object {
 	method("badRequest", plain(http.StatusBadRequest, "Bad Request"))
 	method("notFound", plain(http.StatusNotFound, "Not Found"))
 	method("notImplemented", plain(http.StatusNotImplemented, "Not Implemented"))
-	method("validateETag", func(obj *goja.Object, h httpObj, _ goja.FunctionCall) goja.Value {
+	method("validateETag", func(_ *goja.Object, h httpObj, _ goja.FunctionCall) goja.Value {
 		resp := h.resp
-		sc := obj.Get("statusCode")
-		if sc == nil || sc.ToInteger() != http.StatusOK || len(resp.Body) <= 64 {
+		if resp.StatusCode != http.StatusOK || len(resp.Body) <= 64 {
 			return vm.ToValue(false)
 		}
 		var sum [4]byte
@@ -267,7 +277,7 @@ func (w *Worker) newResponseProto() *goja.Object {
 		resp.Header["Etag"] = []string{etag}
 		for _, v := range h.req.Header["If-None-Match"] {
 			if strings.Trim(strings.TrimPrefix(v, "W/"), `"`) == etag {
-				_ = obj.Set("statusCode", http.StatusNotModified)
+				resp.StatusCode = http.StatusNotModified
 				resp.Body = resp.Body[:0]
 				return vm.ToValue(true)
 			}
@@ -275,4 +285,39 @@ func (w *Worker) newResponseProto() *goja.Object {
 		return vm.ToValue(false)
 	})
 	return proto
+}
+
+// headerField is one header of a writeHead argument, parsed.
+type headerField struct {
+	key  string   // canonical
+	vals []string // full (len == cap): appending to it copies
+}
+
+// maxHeaderCache bounds the writeHead strings a worker keeps parsed.
+const maxHeaderCache = 64
+
+// headerLines parses a writeHead argument ("Name: value" lines), keeping the result per
+// worker: endpoints pass the same few constant strings on every call.
+func (w *Worker) headerLines(text string) []headerField {
+	if fs, ok := w.headerCache[text]; ok {
+		return fs
+	}
+	var fs []headerField
+	for line := range strings.SplitSeq(text, "\n") {
+		k, v, ok := strings.Cut(strings.TrimRight(line, "\r"), ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			continue
+		}
+		key := textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k))
+		if i := slices.IndexFunc(fs, func(f headerField) bool { return f.key == key }); i >= 0 {
+			fs[i].vals = slices.Clip(append(fs[i].vals, strings.TrimSpace(v)))
+			continue
+		}
+		fs = append(fs, headerField{key: key, vals: []string{strings.TrimSpace(v)}})
+	}
+	if w.headerCache == nil || len(w.headerCache) >= maxHeaderCache {
+		w.headerCache = map[string][]headerField{}
+	}
+	w.headerCache[strings.Clone(text)] = fs
+	return fs
 }

@@ -3,6 +3,7 @@ package jsvm
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,5 +228,45 @@ func TestEntityAttributesLazy(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// statusCode is an accessor over the Go response, and writeHead's parsed lines, kept per
+// worker, are never changed by a later call that adds to the same header.
+func TestResponseStatusAndHeaders(t *testing.T) {
+	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
+	w, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release(w)
+	defineEndpoints(t, w, `
+		App.registerEndpoint('status', function (req, resp) {
+			const seen = [resp.statusCode, Object.keys(resp).length]
+			resp.statusCode = 404
+			seen.push(resp.statusCode)
+			resp.statusCode = 'x'
+			seen.push(resp.statusCode)
+			resp.writeHead('X-A: 1\r\nX-B: b')
+			if (req.uri === 'twice') resp.writeHead('X-A: 2\nX-A: 3')
+			resp.writeEnd(seen.join())
+		})
+	`)
+	for _, c := range []struct {
+		uri  string
+		xa   string
+		body string
+	}{
+		{"twice", "1,2,3", "200,0,404,404"},
+		{"once", "1", "200,0,404,404"},
+		{"twice", "1,2,3", "200,0,404,404"},
+	} {
+		resp, err := callOn(t, w, "status", &Request{Method: "GET", URI: c.uri})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 404 || string(resp.Body) != c.body || strings.Join(resp.Header["X-A"], ",") != c.xa || resp.Header["X-B"][0] != "b" {
+			t.Errorf("%s: %d %q %v", c.uri, resp.StatusCode, resp.Body, resp.Header)
+		}
 	}
 }

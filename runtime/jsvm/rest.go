@@ -73,9 +73,6 @@ func (w *Worker) CallRest(ctx context.Context, req *Request, resp *Response, tx 
 		if _, err := fn(ns, goja.Null(), jsReq, jsResp); err != nil {
 			return err
 		}
-		if sc := jsResp.Get("statusCode"); sc != nil && goja.IsNumber(sc) {
-			resp.StatusCode = int(sc.ToInteger())
-		}
 		return nil
 	})
 }
