@@ -85,17 +85,19 @@ func (j *jsonWriter) value(v goja.Value, key string, depth int, toJSON bool) boo
 	if depth >= maxJSONDepth {
 		return j.builtin(v)
 	}
-	switch obj.ExportType() {
-	case typeResultRows:
-		if j.plain && obj.Prototype() == j.w.api.arrayProto {
-			return j.rows(obj.Export().(*resultRows), depth)
-		}
-	case typeResultRow:
-		if r := obj.Export().(*resultRow); j.plain && j.plainRow(obj, r) {
+	if r := j.w.rowOf(obj); r != nil {
+		if j.plain && j.plainRow(obj, r) {
 			return j.cells(r.shape.names, r.cells, r.vals, depth)
 		}
-	case typeProxy:
-		return j.builtin(v)
+	} else {
+		switch obj.ExportType() {
+		case typeResultRows:
+			if j.plain && obj.Prototype() == j.w.api.arrayProto {
+				return j.rows(obj.Export().(*resultRows), depth)
+			}
+		case typeProxy:
+			return j.builtin(v)
+		}
 	}
 	if toJSON {
 		if f, callable := goja.AssertFunction(obj.Get("toJSON")); callable {
@@ -211,6 +213,9 @@ func (j *jsonWriter) rows(a *resultRows, depth int) bool {
 		switch {
 		case e == nil:
 			j.cells(a.shape.names, a.data[i], nil, depth+1)
+		case i < len(a.rows) && a.rows[i].obj == e && j.plainRow(a.rows[i].obj, &a.rows[i]):
+			r := &a.rows[i]
+			j.cells(r.shape.names, r.cells, r.vals, depth+1)
 		case !j.value(e, j.w.indexKey(i), depth+1, true):
 			j.b = append(j.b, "null"...)
 		}

@@ -257,11 +257,20 @@ func (w *Worker) newRepository(r *repo) *goja.Object {
 	if w.api.repoProto == nil {
 		w.api.repoProto = w.newRepositoryProto()
 	}
-	obj := w.vm.NewDynamicObject(&repoObject{repo: *r, vm: w.vm})
+	ro := &repoObject{repo: *r, vm: w.vm}
+	obj := w.vm.NewDynamicObject(ro)
 	if err := obj.SetPrototype(w.api.repoProto); err != nil {
 		w.throw(err)
 	}
+	w.lastRepo = lastRepo{obj: obj, repo: &ro.repo}
 	return obj
+}
+
+// lastRepo remembers the Repository object created last and its builder: the builder
+// methods chained on it find it without Export, which allocates.
+type lastRepo struct {
+	obj  *goja.Object
+	repo *repo
 }
 
 // boundRepo returns the builder behind a Repository object, or nil.
@@ -274,6 +283,9 @@ func boundRepo(v goja.Value) *repo {
 }
 
 func (w *Worker) thisRepo(this goja.Value) *repo {
+	if o, ok := this.(*goja.Object); ok && o == w.lastRepo.obj {
+		return w.lastRepo.repo
+	}
 	r := boundRepo(this)
 	if r == nil {
 		panic(w.vm.NewTypeError("not a Repository"))

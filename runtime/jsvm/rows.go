@@ -69,6 +69,7 @@ func (s *rowShape) find(key string) int {
 // resultRow is one row as a goja.DynamicObject.
 type resultRow struct {
 	w     *Worker
+	obj   *goja.Object // the JS object of this row
 	shape *rowShape
 	cells []any        // the store's row; only the first width() cells are properties
 	vals  []goja.Value // per cell: nil until read or assigned
@@ -199,7 +200,9 @@ func (a *resultRows) Get(i int) goja.Value {
 		return nil
 	}
 	if a.elems[i] == nil {
-		a.elems[i] = a.w.vm.NewDynamicObject(a.row(i))
+		r := a.row(i)
+		r.obj = a.w.vm.NewDynamicObject(r)
+		a.elems[i] = r.obj
 	}
 	return a.elems[i]
 }
@@ -254,7 +257,7 @@ func (a *resultRows) grow(n int) {
 // rowsAsObjects returns rows as an array of objects; aliases rename fields.
 func (w *Worker) rowsAsObjects(fields []string, data [][]any, aliases map[string]string) goja.Value {
 	names := aliasedNames(fields, aliases)
-	shape := newRowShape(names)
+	shape := w.shapeOf(names)
 	if shape == nil {
 		items := make([]any, len(data))
 		for i, row := range data {
@@ -267,11 +270,46 @@ func (w *Worker) rowsAsObjects(fields []string, data [][]any, aliases map[string
 
 // rowObject returns one row as an object: a property per named cell, in field order.
 func (w *Worker) rowObject(names []string, row []any) *goja.Object {
-	shape := newRowShape(names)
+	shape := w.shapeOf(names)
 	if shape == nil {
 		return w.plainRow(names, row)
 	}
-	return w.vm.NewDynamicObject(&resultRow{w: w, shape: shape, cells: row})
+	r := &resultRow{w: w, shape: shape, cells: row}
+	r.obj = w.vm.NewDynamicObject(r)
+	w.recentRows[w.recentNext%len(w.recentRows)] = r
+	w.recentNext++
+	return r.obj
+}
+
+// shapeOf returns the shape of rows with these names, reusing the worker's last one
+// when the names are the same (selectById in a loop).
+func (w *Worker) shapeOf(names []string) *rowShape {
+	if s := w.lastShape; s != nil && slices.Equal(s.names, names) {
+		return s
+	}
+	s := newRowShape(names)
+	if s != nil {
+		w.lastShape = s
+	}
+	return s
+}
+
+// recentRowCount is how many single rows (selectById...) a worker remembers for rowOf:
+// an endpoint collecting rows in an array writes them without Export.
+const recentRowCount = 32
+
+// rowOf returns the Go side of a result row object, or nil. Rows created recently are
+// found without Export, which allocates.
+func (w *Worker) rowOf(obj *goja.Object) *resultRow {
+	for _, r := range w.recentRows {
+		if r != nil && r.obj == obj {
+			return r
+		}
+	}
+	if obj.ExportType() != typeResultRow {
+		return nil
+	}
+	return obj.Export().(*resultRow)
 }
 
 // plainRow builds a row as an ordinary object, for rows whose names repeat.

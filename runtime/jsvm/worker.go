@@ -37,14 +37,18 @@ type Worker struct {
 	locale     []localeLayer
 	mixins     []mixinModule
 
-	call        *callState               // the running call; nil between calls
-	callBuf     callState                // the storage of call, reused by every call
-	httpObjs    []httpObj                // the THTTPRequest/THTTPResponse objects of the running call
-	indexKeys   []string                 // "0", "1", ...: array index property names (indexKey)
-	headerCache map[string][]headerField // parsed writeHead arguments (headerLines)
-	timer       *time.Timer              // interrupts the running call at its deadline; re-armed per call
-	depth       int                      // nesting of entity method calls inside the running call
-	broken      bool                     // interrupted or panicked: the pool discards the worker
+	call        *callState                 // the running call; nil between calls
+	callBuf     callState                  // the storage of call, reused by every call
+	httpObjs    []httpObj                  // the THTTPRequest/THTTPResponse objects of the running call
+	indexKeys   []string                   // "0", "1", ...: array index property names (indexKey)
+	headerCache map[string][]headerField   // parsed writeHead arguments (headerLines)
+	lastRepo    lastRepo                   // the Repository created last (thisRepo)
+	recentRows  [recentRowCount]*resultRow // single rows created last (rowOf)
+	recentNext  int
+	lastShape   *rowShape   // the row shape used last (shapeOf)
+	timer       *time.Timer // interrupts the running call at its deadline; re-armed per call
+	depth       int         // nesting of entity method calls inside the running call
+	broken      bool        // interrupted or panicked: the pool discards the worker
 	calls       int
 }
 
