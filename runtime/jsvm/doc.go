@@ -41,9 +41,10 @@
 // resolution caches are locked). Pool is safe for concurrent use. A Worker is used by
 // the goroutine that acquired it until Pool.Release; goja runtimes are not safe for
 // concurrent use and never run on two goroutines at once. The only cross-goroutine
-// access is the interrupt: every call arms a timer (the earlier of the context's
-// deadline and PoolOptions.CallTimeout; cancellation of the context too) that calls
-// Runtime.Interrupt, which goja allows.
+// access is the interrupt: every call arms the worker's watchdog timer, which calls
+// Runtime.Interrupt, as goja allows, at the earlier of the context's deadline and
+// PoolOptions.CallTimeout, or when it finds the context cancelled (it looks every
+// 100ms).
 //
 // A call (CallMethod, CallEndpoint) binds the caller's store.Tx and session to the
 // worker for its duration; JavaScript reaches them through Repository, DataStore,

@@ -54,8 +54,11 @@ type Pool struct {
 	prog *Program
 	opts PoolOptions
 
-	tokens chan struct{} // one per worker that may exist; held by each borrowed worker
-	idle   chan *Worker
+	// slots holds one entry per worker that may exist and is not lent out: an idle
+	// worker, or nil for one not created yet (or dropped). Acquire takes an entry,
+	// Release puts one back: one channel operation each, and a waiting Acquire is handed
+	// the released worker directly.
+	slots chan *Worker
 
 	closed atomic.Bool
 
@@ -95,9 +98,9 @@ func NewPool(prog *Program, opts PoolOptions) *Pool {
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
 	}
-	p := &Pool{prog: prog, opts: opts, tokens: make(chan struct{}, opts.Size), idle: make(chan *Worker, opts.Size)}
+	p := &Pool{prog: prog, opts: opts, slots: make(chan *Worker, opts.Size)}
 	for range opts.Size {
-		p.tokens <- struct{}{}
+		p.slots <- nil
 	}
 	return p
 }
@@ -110,14 +113,15 @@ func (p *Pool) Acquire(ctx context.Context) (*Worker, error) {
 	if p.isClosed() {
 		return nil, ErrClosed
 	}
+	var w *Worker
 	select {
-	case <-p.tokens:
+	case w = <-p.slots:
 	default:
 		p.waits.Add(1)
 		timer := time.NewTimer(p.opts.WaitTimeout)
 		defer timer.Stop()
 		select {
-		case <-p.tokens:
+		case w = <-p.slots:
 		case <-timer.C:
 			p.timeouts.Add(1)
 			return nil, ErrBusy
@@ -130,19 +134,18 @@ func (p *Pool) Acquire(ctx context.Context) (*Worker, error) {
 		}
 	}
 	if p.isClosed() {
-		p.tokens <- struct{}{}
+		if w != nil {
+			p.live.Add(-1)
+		}
+		p.slots <- nil
 		return nil, ErrClosed
 	}
-	select {
-	case w := <-p.idle:
-		p.busy.Add(1)
-		return w, nil
-	default:
-	}
-	w, err := p.newWorker(ctx)
-	if err != nil {
-		p.tokens <- struct{}{}
-		return nil, err
+	if w == nil {
+		var err error
+		if w, err = p.newWorker(ctx); err != nil {
+			p.slots <- nil
+			return nil, err
+		}
 	}
 	p.busy.Add(1)
 	return w, nil
@@ -171,25 +174,31 @@ func (p *Pool) Release(w *Worker) {
 	case w.broken:
 		p.replaced.Add(1)
 		p.live.Add(-1)
+		w = nil
 	case p.opts.MaxCalls > 0 && w.calls >= p.opts.MaxCalls:
 		p.recycled.Add(1)
 		p.live.Add(-1)
+		w = nil
 	case p.isClosed():
 		p.live.Add(-1)
-	default:
-		p.idle <- w // never blocks: at most Size workers exist
+		w = nil
 	}
-	p.tokens <- struct{}{}
+	p.slots <- w // never blocks: it had Size entries and w's was taken
 }
 
 // Close stops lending workers and drops the idle ones; workers still lent out are
 // dropped when released. Acquire returns ErrClosed afterwards.
 func (p *Pool) Close() {
 	p.closed.Store(true)
-	for {
+	// Drop the idle workers; their slots stay, empty, so that a waiting Acquire wakes up
+	// and sees the pool closed.
+	for range cap(p.slots) {
 		select {
-		case <-p.idle:
-			p.live.Add(-1)
+		case w := <-p.slots:
+			if w != nil {
+				p.live.Add(-1)
+			}
+			defer func() { p.slots <- nil }()
 		default:
 			return
 		}
@@ -204,10 +213,11 @@ func (p *Pool) Program() *Program { return p.prog }
 // Stats returns the pool's counters.
 func (p *Pool) Stats() Stats {
 	s := Stats{
-		Size: p.opts.Size, Live: int(p.live.Load()), Busy: int(p.busy.Load()), Idle: len(p.idle),
+		Size: p.opts.Size, Live: int(p.live.Load()), Busy: int(p.busy.Load()),
 		Created: p.created.Load(), Waits: p.waits.Load(), Timeouts: p.timeouts.Load(),
 		Replaced: p.replaced.Load(), Recycled: p.recycled.Load(),
 	}
+	s.Idle = max(0, s.Live-s.Busy)
 	if s.Created > 0 {
 		s.AvgNew = time.Duration(p.createNanos.Load() / s.Created)
 	}

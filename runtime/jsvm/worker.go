@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -45,10 +46,10 @@ type Worker struct {
 	lastRepo    lastRepo                   // the Repository created last (thisRepo)
 	recentRows  [recentRowCount]*resultRow // single rows created last (rowOf)
 	recentNext  int
-	lastShape   *rowShape   // the row shape used last (shapeOf)
-	timer       *time.Timer // interrupts the running call at its deadline; re-armed per call
-	depth       int         // nesting of entity method calls inside the running call
-	broken      bool        // interrupted or panicked: the pool discards the worker
+	lastShape   *rowShape // the row shape used last (shapeOf)
+	watch       watchdog  // interrupts the running call at its deadline or cancellation
+	depth       int       // nesting of entity method calls inside the running call
+	broken      bool      // interrupted or panicked: the pool discards the worker
 	calls       int
 }
 
@@ -257,27 +258,11 @@ func (w *Worker) guard(ctx context.Context, sess *store.Session, tx *store.Tx, f
 	w.callBuf = callState{ctx: ctx, tx: tx, sess: sess}
 	w.call = &w.callBuf
 	w.calls++
-	// Interrupt is the one Runtime method that may be called from another goroutine. One
-	// timer per worker, re-armed per call, bounds the call (the earlier of the call timeout
-	// and ctx's deadline); cancellation of ctx interrupts through AfterFunc.
-	if w.timer == nil {
-		w.timer = time.AfterFunc(timeout, w.interruptTimeout)
-	} else {
-		w.timer.Reset(timeout)
-	}
-	var stopCancel func() bool
-	if ctx.Done() != nil {
-		stopCancel = context.AfterFunc(ctx, func() {
-			w.vm.Interrupt(interruptReason{context.Cause(ctx)})
-		})
-	}
+	w.watch.start(w, ctx, timeout)
 	defer func() {
-		// A false Stop means the interrupt fired, or is about to: even if the script
-		// finished first, a pending interrupt would hit the next call.
-		if !w.timer.Stop() {
-			w.broken = true
-		}
-		if stopCancel != nil && !stopCancel() {
+		if w.watch.stop() {
+			// The watchdog interrupted this call: even if the script finished first, a
+			// pending interrupt would hit the next call.
 			w.broken = true
 		}
 		if x := recover(); x != nil {
@@ -307,9 +292,73 @@ func (w *Worker) guard(ctx context.Context, sess *store.Session, tx *store.Tx, f
 	return nil
 }
 
-// interruptTimeout is the worker timer's function: the running call took too long.
-func (w *Worker) interruptTimeout() {
-	w.vm.Interrupt(interruptReason{context.DeadlineExceeded})
+// watchdog interrupts a worker's call when it runs past its deadline or its context is
+// cancelled. Interrupt is the one Runtime method that may be called from another
+// goroutine. One timer per worker, re-armed per call, wakes at the deadline, and every
+// cancelPoll in between while the context can be cancelled: polling the context costs
+// nothing per call, where context.AfterFunc allocated and locked the parent context on
+// every call.
+type watchdog struct {
+	mu       sync.Mutex
+	timer    *time.Timer
+	w        *Worker
+	ctx      context.Context // the running call's, while active
+	deadline time.Time
+	active   bool
+	fired    bool // an interrupt was raised for the running call
+}
+
+// cancelPoll is how often a running call checks its context for cancellation: the
+// longest a call goes on after its client went away.
+const cancelPoll = 100 * time.Millisecond
+
+func (d *watchdog) start(w *Worker, ctx context.Context, timeout time.Duration) {
+	d.mu.Lock()
+	d.w, d.ctx, d.deadline, d.active, d.fired = w, ctx, time.Now().Add(timeout), true, false
+	d.mu.Unlock()
+	wait := timeout
+	if ctx.Done() != nil {
+		wait = min(wait, cancelPoll)
+	}
+	if d.timer == nil {
+		d.timer = time.AfterFunc(wait, d.check)
+	} else {
+		d.timer.Reset(wait)
+	}
+}
+
+// stop ends the watch of the running call and reports whether it was interrupted.
+func (d *watchdog) stop() (fired bool) {
+	d.mu.Lock()
+	fired = d.fired
+	d.active, d.ctx = false, nil
+	d.mu.Unlock()
+	d.timer.Stop()
+	return fired
+}
+
+// check is the timer's function: interrupt the call, or wait again.
+func (d *watchdog) check() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.active || d.fired {
+		return
+	}
+	if d.ctx.Err() != nil {
+		d.fired = true
+		d.w.vm.Interrupt(interruptReason{context.Cause(d.ctx)})
+		return
+	}
+	left := time.Until(d.deadline)
+	if left <= 0 {
+		d.fired = true
+		d.w.vm.Interrupt(interruptReason{context.DeadlineExceeded})
+		return
+	}
+	if d.ctx.Done() != nil {
+		left = min(left, cancelPoll)
+	}
+	d.timer.Reset(left)
 }
 
 // panicError reports a Go panic that happened during a call.
