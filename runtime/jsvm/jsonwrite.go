@@ -3,6 +3,7 @@ package jsvm
 import (
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +25,10 @@ import (
 // written by JSON.stringify itself, one subtree at a time. jsonwrite_test.go compares
 // the output with JSON.stringify's.
 func (w *Worker) appendJSON(b []byte, v goja.Value) (out []byte, ok bool) {
-	j := jsonWriter{w: w, b: b, plain: w.prototypesPlain()}
+	if cap(b) == 0 {
+		b = make([]byte, 0, 128) // instead of growing from 8 bytes for a small object
+	}
+	j := jsonWriter{w: w, b: b}
 	if !j.value(v, "", 0, true) {
 		return b, false
 	}
@@ -36,9 +40,18 @@ func (w *Worker) appendJSON(b []byte, v goja.Value) (out []byte, ok bool) {
 const maxJSONDepth = 64
 
 type jsonWriter struct {
-	w     *Worker
-	b     []byte
-	plain bool // prototypesPlain: result rows need no toJSON lookup
+	w       *Worker
+	b       []byte
+	checked bool // plain was computed
+	plain   bool // prototypesPlain: result rows need no toJSON lookup
+}
+
+// protosPlain is prototypesPlain, computed on first need: only result rows ask.
+func (j *jsonWriter) protosPlain() bool {
+	if !j.checked {
+		j.plain, j.checked = j.w.prototypesPlain(), true
+	}
+	return j.plain
 }
 
 // prototypesPlain reports whether no toJSON was added to Object.prototype or
@@ -86,13 +99,13 @@ func (j *jsonWriter) value(v goja.Value, key string, depth int, toJSON bool) boo
 		return j.builtin(v)
 	}
 	if r := j.w.rowOf(obj); r != nil {
-		if j.plain && j.plainRow(obj, r) {
+		if j.protosPlain() && j.plainRow(obj, r) {
 			return j.cells(r.shape.names, r.cells, r.vals, depth)
 		}
 	} else {
 		switch obj.ExportType() {
 		case typeResultRows:
-			if j.plain && obj.Prototype() == j.w.api.arrayProto {
+			if j.protosPlain() && obj.Prototype() == j.w.api.arrayProto {
 				return j.rows(obj.Export().(*resultRows), depth)
 			}
 		case typeProxy:
@@ -205,6 +218,8 @@ func (j *jsonWriter) plainRow(obj *goja.Object, r *resultRow) bool {
 // rows writes a select result: the rows no script has read straight from the store's
 // cells, the others as values.
 func (j *jsonWriter) rows(a *resultRows, depth int) bool {
+	// Room for short cells: growing a response body by doubling copies it several times.
+	j.b = slices.Grow(j.b, len(a.elems)*(len(a.shape.names)*16+2)+2)
 	j.b = append(j.b, '[')
 	for i, e := range a.elems {
 		if i > 0 {

@@ -191,6 +191,16 @@ func (w *Worker) install() error {
 	set("require", w.globalRequire)
 	w.api.session = w.newSession()
 	w.api.app = w.newApp()
+	// App's listener registry exists from the start (the prelude's EventEmitter creates
+	// the same non-enumerable object on the first listener): every endpoint call asks
+	// whether App has listeners, and a missing "_events" sends that question up the
+	// prototype chain four times per call.
+	if err == nil {
+		events := vm.NewObject()
+		if err = events.SetPrototype(nil); err == nil {
+			err = w.api.app.DefineDataProperty("_events", events, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		}
+	}
 	w.api.ub = w.newUB()
 	set("App", w.api.app)
 	set("Session", w.api.session)
