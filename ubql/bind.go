@@ -20,7 +20,6 @@ const (
 	bindList                  // a where item's operand as an IN list (one argument)
 	bindNamed                 // a named parameter of a custom condition
 	bindStart                 // options.start
-	bindLimit                 // options.limit
 	bindID                    // the top-level ID
 )
 
@@ -131,8 +130,6 @@ func (p *plan) value(id int, reqs []*Request, d dialect.Dialect) (any, *Error) {
 		return b.val, nil
 	case bindStart:
 		return int64(reqs[b.req].Options.Start), nil
-	case bindLimit:
-		return int64(reqs[b.req].Options.Limit), nil
 	case bindID:
 		return *reqs[b.req].ID, nil
 	}

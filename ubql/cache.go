@@ -8,8 +8,9 @@ import (
 
 // Compiled plans are cached by request shape: everything that decides the SQL text, and
 // nothing else. Values are not part of it, except for their kind where the SQL depends on
-// it (null compares with IS NULL, an empty in list is a constant); an in list is bound as
-// one argument whatever its length. Names of where items count only when
+// it (null compares with IS NULL, an empty in list is a constant) and options.limit,
+// which the SQL holds as a number; an in list is bound as one argument whatever its
+// length. Names of where items count only when
 // logicalPredicates or joinAs refer to them.
 //
 // The cache keeps two generations of at most MaxCachedPlans/2 shapes each: lookups try
@@ -125,7 +126,11 @@ func appendShape(b []byte, r *Request) []byte {
 	if r.Options.TotalRequired {
 		flags |= 8
 	}
-	return append(b, flags)
+	b = append(b, flags)
+	if r.Options.Limit > 0 {
+		b = binary.AppendUvarint(b, uint64(r.Options.Limit)) // written into the SQL
+	}
+	return b
 }
 
 // valueKind is the part of a where operand the SQL depends on.

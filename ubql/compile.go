@@ -418,7 +418,11 @@ func (q *query) compileGroupAndOrder() *Error {
 	return nil
 }
 
-// compilePaging renders LIMIT/OFFSET with bound values. SQLite needs a LIMIT before an
+// compilePaging renders LIMIT as a number in the SQL and OFFSET as a bound value.
+// PostgreSQL plans a statement whose LIMIT is a parameter again on every execution (the
+// generic plan cannot know how few rows are wanted), which cost a 20-row list more than
+// the query itself; a plan per page size is cheap, and the limit is part of the cache
+// key. Offsets vary with every page and stay bound. SQLite needs a LIMIT before an
 // OFFSET; -1 means none.
 func (q *query) compilePaging() {
 	o := q.req.Options
@@ -428,7 +432,7 @@ func (q *query) compilePaging() {
 	var b strings.Builder
 	if o.Limit > 0 {
 		b.WriteString(" LIMIT ")
-		b.WriteString(q.c.param(binder{kind: bindLimit, req: q.reqIdx}))
+		b.WriteString(strconv.Itoa(o.Limit))
 	} else if q.c.dname == dialect.SQLite3 {
 		b.WriteString(" LIMIT -1")
 	}

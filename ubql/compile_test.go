@@ -292,7 +292,7 @@ func TestSubqueryArgsOnCacheHit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := fmt.Sprintf("[PERSON_STATUS %s %s %s 3]", vals[0], vals[1], vals[2])
+			want := fmt.Sprintf("[PERSON_STATUS %s %s %s]", vals[0], vals[1], vals[2]) // the limit is in the SQL
 			if got := fmt.Sprint(s.Args); got != want {
 				t.Errorf("%s run %d: args %s, want %s", d.Name(), i, got, want)
 			}
@@ -366,5 +366,27 @@ func TestBindErrorNamesTheBoundRequest(t *testing.T) {
 	}
 	if st := c.CacheStats(); st.Hits != 1 {
 		t.Errorf("stats %+v, want the second request to hit the cache", st)
+	}
+}
+
+// The limit is written into the SQL, so it is part of the plan's cache key: two requests
+// that differ only in their limit never share SQL.
+func TestLimitInSQLAndCacheKey(t *testing.T) {
+	c := ubql.NewCompiler(testDomain(t))
+	body := func(limit int) string {
+		return fmt.Sprintf(`{"entity":"tst_tag","method":"select","fieldList":["code"],"options":{"start":4,"limit":%d}}`, limit)
+	}
+	for _, d := range []dialect.Dialect{dialect.SQLite{}, dialect.Postgres{}} {
+		opt := external()
+		opt.Dialect = d
+		for _, limit := range []int{20, 50, 20, 1} {
+			s, err := c.Select(mustDecode(t, body(limit)), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf(" LIMIT %d OFFSET ", limit); !strings.Contains(s.SQL, want) || fmt.Sprint(s.Args) != "[4]" {
+				t.Errorf("%s limit %d: %s %v", d.Name(), limit, s.SQL, s.Args)
+			}
+		}
 	}
 }
