@@ -90,10 +90,10 @@ func (h *jsEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	hdr := w.Header()
 	for k, vs := range resp.Header {
-		if http.CanonicalHeaderKey(k) == "Content-Type" && len(vs) == 1 && vs[0] == "!STATICFILE" {
+		ck := http.CanonicalHeaderKey(k)
+		if ck == "Content-Type" && len(vs) == 1 && vs[0] == "!STATICFILE" {
 			continue
 		}
-		ck := http.CanonicalHeaderKey(k)
 		if have := hdr[ck]; len(have) > 0 {
 			hdr[ck] = append(have, vs...)
 		} else {

@@ -23,6 +23,20 @@ func defineEndpoints(t *testing.T, w *Worker, script string) {
 	}
 }
 
+// endpointWorker returns a worker of the test program on which script has registered
+// its endpoints; the worker goes back to its pool when the test ends.
+func endpointWorker(t *testing.T, script string) *Worker {
+	t.Helper()
+	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
+	w, err := p.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Release(w) })
+	defineEndpoints(t, w, script)
+	return w
+}
+
 func callOn(t *testing.T, w *Worker, name string, req *Request) (*Response, error) {
 	t.Helper()
 	resp := &Response{}
@@ -34,13 +48,7 @@ func callOn(t *testing.T, w *Worker, name string, req *Request) (*Response, erro
 // during the call fires in the same call, a once listener is gone afterwards, and
 // removeAllListeners leaves nothing to call.
 func TestEndpointEventsFollowListeners(t *testing.T) {
-	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
-	w, err := p.Acquire(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Release(w)
-	defineEndpoints(t, w, `
+	w := endpointWorker(t, `
 		let n = 0
 		App.registerEndpoint('dyn', function (req, resp) {
 			n++
@@ -109,13 +117,7 @@ func TestListens(t *testing.T) {
 // The request's fields come from the prototype, can be assigned like data fields, and
 // the objects stop working once their call has ended.
 func TestHTTPObjectsLifetime(t *testing.T) {
-	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
-	w, err := p.Acquire(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Release(w)
-	defineEndpoints(t, w, `
+	w := endpointWorker(t, `
 		let kept
 		App.registerEndpoint('keep', function (req, resp) {
 			const before = req.uri
@@ -234,13 +236,7 @@ func TestEntityAttributesLazy(t *testing.T) {
 // statusCode is an accessor over the Go response, and writeHead's parsed lines, kept per
 // worker, are never changed by a later call that adds to the same header.
 func TestResponseStatusAndHeaders(t *testing.T) {
-	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
-	w, err := p.Acquire(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Release(w)
-	defineEndpoints(t, w, `
+	w := endpointWorker(t, `
 		App.registerEndpoint('status', function (req, resp) {
 			const seen = [resp.statusCode, Object.keys(resp).length]
 			resp.statusCode = 404

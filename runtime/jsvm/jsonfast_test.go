@@ -114,13 +114,7 @@ func TestParseJSONFastMatchesJSONParse(t *testing.T) {
 // req.json() falls back to JSON.parse, so bodies outside the fast subset still parse and
 // bad ones still throw a SyntaxError.
 func TestRequestJSONFallback(t *testing.T) {
-	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
-	w, err := p.Acquire(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Release(w)
-	defineEndpoints(t, w, `
+	w := endpointWorker(t, `
 		App.registerEndpoint('jsonEcho', function (req, resp) {
 			try {
 				resp.writeEnd(req.json())

@@ -22,8 +22,8 @@ import (
 // toJSON called with the same key, so getters run once and exceptions propagate as
 // they would. Values it has no exact rule for (a Proxy, a BigInt, a Go value exposed to
 // scripts, structures nested deeper than maxJSONDepth, which may be circular) are
-// written by JSON.stringify itself, one subtree at a time. jsonwrite_test.go compares
-// the output with JSON.stringify's.
+// written by JSON.stringify itself, one subtree at a time.
+// TestAppendJSONMatchesStringify (rows_test.go) compares the output with JSON.stringify's.
 func (w *Worker) appendJSON(b []byte, v goja.Value) (out []byte, ok bool) {
 	if cap(b) == 0 {
 		b = make([]byte, 0, 128) // instead of growing from 8 bytes for a small object
@@ -100,13 +100,15 @@ func (j *jsonWriter) value(v goja.Value, key string, depth int, toJSON bool) boo
 	}
 	if r := j.w.rowOf(obj); r != nil {
 		if j.protosPlain() && j.plainRow(obj, r) {
-			return j.cells(r.shape.names, r.cells, r.vals, depth)
+			j.cells(r.shape.names, r.cells, r.vals, depth)
+			return true
 		}
 	} else {
 		switch obj.ExportType() {
 		case typeResultRows:
 			if j.protosPlain() && obj.Prototype() == j.w.api.arrayProto {
-				return j.rows(obj.Export().(*resultRows), depth)
+				j.rows(obj.Export().(*resultRows), depth)
+				return true
 			}
 		case typeProxy:
 			return j.builtin(v)
@@ -217,7 +219,7 @@ func (j *jsonWriter) plainRow(obj *goja.Object, r *resultRow) bool {
 
 // rows writes a select result: the rows no script has read straight from the store's
 // cells, the others as values.
-func (j *jsonWriter) rows(a *resultRows, depth int) bool {
+func (j *jsonWriter) rows(a *resultRows, depth int) {
 	// Room for short cells: growing a response body by doubling copies it several times.
 	j.b = slices.Grow(j.b, len(a.elems)*(len(a.shape.names)*16+2)+2)
 	j.b = append(j.b, '[')
@@ -236,11 +238,10 @@ func (j *jsonWriter) rows(a *resultRows, depth int) bool {
 		}
 	}
 	j.b = append(j.b, ']')
-	return true
 }
 
 // cells writes a row object: vals[i], when set, replaces cells[i].
-func (j *jsonWriter) cells(names []string, cells []any, vals []goja.Value, depth int) bool {
+func (j *jsonWriter) cells(names []string, cells []any, vals []goja.Value, depth int) {
 	j.b = append(j.b, '{')
 	first := true
 	for i := range min(len(names), len(cells)) {
@@ -263,7 +264,6 @@ func (j *jsonWriter) cells(names []string, cells []any, vals []goja.Value, depth
 		}
 	}
 	j.b = append(j.b, '}')
-	return true
 }
 
 // cell writes a store value as JSON.stringify writes the JS value toJS makes of it.

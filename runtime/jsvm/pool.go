@@ -192,16 +192,21 @@ func (p *Pool) Close() {
 	p.closed.Store(true)
 	// Drop the idle workers; their slots stay, empty, so that a waiting Acquire wakes up
 	// and sees the pool closed.
+	taken := 0
+drain:
 	for range cap(p.slots) {
 		select {
 		case w := <-p.slots:
 			if w != nil {
 				p.live.Add(-1)
 			}
-			defer func() { p.slots <- nil }()
+			taken++
 		default:
-			return
+			break drain
 		}
+	}
+	for range taken {
+		p.slots <- nil
 	}
 }
 

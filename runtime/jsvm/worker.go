@@ -93,7 +93,7 @@ type api struct {
 	jsonParse     goja.Callable
 	jsonStringify goja.Callable
 	dateCtor      *goja.Object
-	// Read by appendResultJSON, set on its first use.
+	// Read by appendJSON (prototypesPlain), set on its first use.
 	objectProto, arrayProto, dateProto *goja.Object
 	dateToJSON, dateToISO              goja.Value
 	errorCtor                          *goja.Object
