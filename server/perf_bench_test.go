@@ -7,9 +7,11 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ubgo/ubgo/internal/app"
@@ -137,11 +139,14 @@ func benchPerfHTTP(b *testing.B, security bool, only []string) {
 }
 
 // openPerfApp opens the perf application on a fresh database of dialect d and loads it.
-func openPerfApp(b *testing.B, d string, security bool) *perfapp.App {
+func openPerfApp(b testing.TB, d string, security bool) *perfapp.App {
 	b.Helper()
 	conn := storetest.Connection(b, d)
 	cfg := "../perf/ubconfig.sqlite.json"
 	env := map[string]string{"UB_PERF_FILES": b.TempDir(), "UB_PERF_DB": conn.DatabaseName}
+	if t := os.Getenv("UB_THREADS"); t != "" {
+		env["UB_THREADS"] = t // to measure other pool sizes
+	}
 	if d == storetest.PostgreSQL {
 		cfg = "../perf/ubconfig.pg.json"
 		env["UB_PERF_PG"] = conn.DatabaseName
@@ -175,4 +180,65 @@ func prepRows(b *testing.B, a *perfapp.App, n int64) (from, end int64) {
 		b.Fatalf("prep: %d %s", rec.Code, rec.Body)
 	}
 	return out.From, out.From + n
+}
+
+// BenchmarkPerfHTTPParallel runs the read-only scenarios as wrk does: 64 requests in
+// flight (GOMAXPROCS × 32 goroutines) through the real handler, security on. It shows
+// what a single-goroutine benchmark hides: waiting for a worker or a connection, and the
+// cache misses of rotating through the pool's runtimes.
+func BenchmarkPerfHTTPParallel(b *testing.B) {
+	world := `{"entity":"tst_world","method":"select","fieldList":["ID","randomNumber"]`
+	id := func(r *rand.Rand) string { return strconv.Itoa(r.IntN(perfapp.Worlds) + 1) }
+	ids := func(r *rand.Rand) string {
+		s := make([]string, 20)
+		for i := range s {
+			s[i] = id(r)
+		}
+		return `{"ids":[` + strings.Join(s, ",") + `]}`
+	}
+	byID := func(r *rand.Rand) string { return `{"id":` + id(r) + `}` }
+	for _, d := range storetest.Dialects {
+		b.Run(d, func(b *testing.B) {
+			a := openPerfApp(b, d, true)
+			for _, c := range []struct {
+				name, method, path string
+				body               func(*rand.Rand) string
+			}{
+				{"json", "GET", "/_perf/json", nil},
+				{"js_json", "GET", "/perfjs/json", nil},
+				{"raw_byid", "POST", "/_perf/raw/byid", byID},
+				{"ubql_byid", "POST", "/ubql", func(r *rand.Rand) string { return `[` + world + `,"ID":` + id(r) + `}]` }},
+				{"go_byid", "POST", "/_perfgo/byid", byID},
+				{"js_byid", "POST", "/perfjs/byid", byID},
+				{"go_queries20", "POST", "/_perfgo/queries", ids},
+				{"js_queries20", "POST", "/perfjs/queries", ids},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetParallelism(32)
+					var seed atomic.Uint64
+					b.RunParallel(func(pb *testing.PB) {
+						rng := rand.New(rand.NewPCG(seed.Add(1), 2))
+						for pb.Next() {
+							var body io.Reader
+							if c.body != nil {
+								body = strings.NewReader(c.body(rng))
+							}
+							req := httptest.NewRequest(c.method, c.path, body)
+							req.RemoteAddr = "127.0.0.1:40000"
+							if body != nil {
+								req.Header.Set("Content-Type", "application/json")
+							}
+							rec := httptest.NewRecorder()
+							a.ServeHTTP(rec, req)
+							if rec.Code != http.StatusOK {
+								b.Errorf("%s %s: %d %s", c.method, c.path, rec.Code, rec.Body)
+								return
+							}
+						}
+					})
+				})
+			}
+		})
+	}
 }

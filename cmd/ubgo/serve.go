@@ -8,10 +8,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ubgo/ubgo/internal/app"
+	"github.com/ubgo/ubgo/internal/gctune"
 	"github.com/ubgo/ubgo/lifecycle"
 	"github.com/ubgo/ubgo/server"
 )
@@ -55,6 +58,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) exit
 	if err != nil {
 		fmt.Fprintln(stderr, "ubgo serve:", err)
 		return 2
+	}
+
+	if tuner, err := startGCTuning(os.LookupEnv, log); err != nil {
+		fmt.Fprintln(stderr, "ubgo serve:", err)
+		return 2
+	} else if tuner != nil {
+		defer tuner.Stop()
 	}
 
 	// Registered before the start: a SIGHUP during it must not kill the process (its
@@ -135,4 +145,46 @@ func handleSignals(ctx context.Context, a *app.App, sigs <-chan os.Signal, shutd
 			}()
 		}
 	}
+}
+
+// startGCTuning starts internal/gctune as gcTuning decides, and logs the decision.
+func startGCTuning(lookupEnv func(string) (string, bool), log *slog.Logger) (*gctune.Tuner, error) {
+	opts, why, err := gcTuning(lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MinHeap == 0 {
+		log.Info("garbage collector: heap headroom tuning off", "why", why)
+		return nil, nil
+	}
+	log.Info("garbage collector: heap headroom tuning", "min_heap_mib", opts.MinHeap>>20, "base_gogc", opts.Base)
+	return gctune.Start(opts), nil
+}
+
+// gcTuning reads the environment: UBGO_GC_MIN_HEAP sets the headroom ("64MiB" by
+// default, "off" turns tuning off). An operator's own GOGC turns it off too, unless
+// UBGO_GC_MIN_HEAP is set as well: then that GOGC is the base percentage. A zero MinHeap
+// means no tuning, and why says which setting decided it.
+func gcTuning(lookupEnv func(string) (string, bool)) (opts gctune.Options, why string, err error) {
+	opts = gctune.Options{MinHeap: gctune.DefaultMinHeap, Base: gctune.DefaultBase}
+	v, set := lookupEnv("UBGO_GC_MIN_HEAP")
+	if set {
+		if opts.MinHeap, err = gctune.ParseSize(v); err != nil {
+			return gctune.Options{}, "", fmt.Errorf("UBGO_GC_MIN_HEAP: %w", err)
+		}
+		if opts.MinHeap == 0 {
+			return opts, "UBGO_GC_MIN_HEAP=" + v, nil
+		}
+	}
+	if gogc, ok := lookupEnv("GOGC"); ok {
+		n, convErr := strconv.Atoi(strings.TrimSpace(gogc))
+		switch {
+		case !set:
+			return gctune.Options{}, "GOGC is set", nil
+		case convErr != nil || n <= 0:
+			return gctune.Options{}, "GOGC=" + gogc, nil
+		}
+		opts.Base = n
+	}
+	return opts, "", nil
 }

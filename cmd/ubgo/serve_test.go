@@ -133,3 +133,36 @@ func TestServeStartFailure(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 }
+
+func TestGCTuning(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		name    string
+		env     map[string]string
+		minHeap uint64
+		base    int
+		why     string
+		err     string
+	}{
+		{"default", nil, 64 * mib, 100, "", ""},
+		{"own headroom", map[string]string{"UBGO_GC_MIN_HEAP": "256MiB"}, 256 * mib, 100, "", ""},
+		{"off", map[string]string{"UBGO_GC_MIN_HEAP": "off"}, 0, 0, "UBGO_GC_MIN_HEAP=off", ""},
+		{"GOGC of the operator wins", map[string]string{"GOGC": "200"}, 0, 0, "GOGC is set", ""},
+		{"GOGC as the base", map[string]string{"GOGC": "200", "UBGO_GC_MIN_HEAP": "32MiB"}, 32 * mib, 200, "", ""},
+		{"GOGC=off stays off", map[string]string{"GOGC": "off", "UBGO_GC_MIN_HEAP": "32MiB"}, 0, 0, "GOGC=off", ""},
+		{"bad size", map[string]string{"UBGO_GC_MIN_HEAP": "lots"}, 0, 0, "", `UBGO_GC_MIN_HEAP: size "lots"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts, why, err := gcTuning(func(k string) (string, bool) { v, ok := c.env[k]; return v, ok })
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err = %v, want %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || opts.MinHeap != c.minHeap || (c.minHeap != 0 && opts.Base != c.base) || why != c.why {
+				t.Errorf("gcTuning = %+v, %q, %v; want MinHeap %d, Base %d, why %q", opts, why, err, c.minHeap, c.base, c.why)
+			}
+		})
+	}
+}

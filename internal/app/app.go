@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ubgo/ubgo/internal/boot"
+	"github.com/ubgo/ubgo/internal/gctune"
 	"github.com/ubgo/ubgo/lifecycle"
 	"github.com/ubgo/ubgo/security"
 	"github.com/ubgo/ubgo/server"
@@ -448,6 +449,7 @@ func (a *App) stats(g *Generation) map[string]any {
 		"reloads":               a.reloads.Load(),
 		"reloads_failed":        a.reloadsFailed.Load(),
 		"errors_reported":       a.hooks.ErrorStats().Delivered,
+		"go":                    gctune.ReadStats(),
 	}
 	securityStats(g, out)
 	return out

@@ -55,6 +55,9 @@ func TestStartPhases(t *testing.T) {
 	if s["generation"] != 1.0 || s["startup_ms"] != 7.0 || s["reloads"] != 0.0 || s["uptime_sec"] == nil || s["pool"] == nil {
 		t.Errorf("/stat = %v", s)
 	}
+	if gc, _ := s["go"].(map[string]any); gc == nil || gc["gogc"] == nil || gc["heap_live_bytes"] == nil || gc["goroutines"].(float64) < 1 {
+		t.Errorf("/stat go = %v", s["go"])
+	}
 	for _, want := range []string{`msg="phase done" gen=1 phase=store`, `msg=listening`, `startup=7ms`,
 		`phases="config=1ms domain=1ms store=1ms runtime=1ms security=1ms server=1ms listen=1ms"`,
 		`msg="database created" gen=1`, `msg=http gen=1 `} {
