@@ -152,9 +152,10 @@ func TestHTTPObjectsLifetime(t *testing.T) {
 	}
 }
 
-// The per-worker timer is re-armed for every call: a worker that answered calls and
-// then sat idle longer than the call timeout is not interrupted, and a later endless
-// call still is. Cancelling the caller's context interrupts too.
+// The per-worker timer watches every call: a worker that answered calls and then sat
+// idle longer than the call timeout is not interrupted, and a later endless call still
+// is, on time even though an earlier call armed the timer for a later moment. Cancelling
+// the caller's context interrupts too.
 func TestCallDeadlinePerCall(t *testing.T) {
 	a := newTestApp(t, "SQLite3")
 	p := NewPool(a.prog, PoolOptions{Size: 1})
@@ -162,13 +163,26 @@ func TestCallDeadlinePerCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.opts.callTimeout = 50 * time.Millisecond
 	call := func(method string) error {
 		tx := a.store.Begin(client)
 		defer tx.Rollback()
 		_, err := w.CallMethod(context.Background(), tx, req(t, `{"entity": "jst_item", "method": "`+method+`"}`))
 		return err
 	}
+	w.opts.callTimeout = time.Hour
+	if err := call("calc"); err != nil { // arms the timer an hour ahead
+		t.Fatal(err)
+	}
+	w.opts.callTimeout = 50 * time.Millisecond
+	start := time.Now()
+	if err := call("spin"); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Fatalf("spin after a call with a long timeout: %v after %v; want a deadline interrupt at 50ms", err, time.Since(start))
+	}
+	p.Release(w)
+	if w, err = p.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w.opts.callTimeout = 50 * time.Millisecond
 	for range 3 {
 		if err := call("calc"); err != nil {
 			t.Fatal(err)

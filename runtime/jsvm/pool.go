@@ -170,17 +170,19 @@ func (p *Pool) Release(w *Worker) {
 		return
 	}
 	p.busy.Add(-1)
+	drop := true
 	switch {
 	case w.broken:
 		p.replaced.Add(1)
-		p.live.Add(-1)
-		w = nil
 	case p.opts.MaxCalls > 0 && w.calls >= p.opts.MaxCalls:
 		p.recycled.Add(1)
-		p.live.Add(-1)
-		w = nil
 	case p.isClosed():
+	default:
+		drop = false
+	}
+	if drop {
 		p.live.Add(-1)
+		w.watch.close() // its armed timer would keep the runtime reachable until it fires
 		w = nil
 	}
 	p.slots <- w // never blocks: it had Size entries and w's was taken
@@ -199,6 +201,7 @@ drain:
 		case w := <-p.slots:
 			if w != nil {
 				p.live.Add(-1)
+				w.watch.close()
 			}
 			taken++
 		default:

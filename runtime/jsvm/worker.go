@@ -304,16 +304,20 @@ func (w *Worker) guard(ctx context.Context, sess *store.Session, tx *store.Tx, f
 
 // watchdog interrupts a worker's call when it runs past its deadline or its context is
 // cancelled. Interrupt is the one Runtime method that may be called from another
-// goroutine. One timer per worker, re-armed per call, wakes at the deadline, and every
-// cancelPoll in between while the context can be cancelled: polling the context costs
-// nothing per call, where context.AfterFunc allocated and locked the parent context on
-// every call.
+// goroutine. One timer per worker wakes at the running call's deadline, and every
+// cancelPoll in between while the context can be cancelled. The timer is not stopped
+// when a call ends: while calls keep coming it stays armed and checks whichever call is
+// running when it fires, and a firing that finds the worker idle lets it lapse. So a busy
+// worker touches its timer only when a call's deadline comes before the armed wake-up
+// (timer operations lock the runtime's timer heap; per call they cost more under load
+// than the rest of the watch).
 type watchdog struct {
 	mu       sync.Mutex
 	timer    *time.Timer
 	w        *Worker
 	ctx      context.Context // the running call's, while active
 	deadline time.Time
+	wakeAt   time.Time // when the armed timer fires; zero when it is not armed
 	active   bool
 	fired    bool // an interrupt was raised for the running call
 }
@@ -323,34 +327,52 @@ type watchdog struct {
 const cancelPoll = 100 * time.Millisecond
 
 func (d *watchdog) start(w *Worker, ctx context.Context, timeout time.Duration) {
+	now := time.Now()
 	d.mu.Lock()
-	d.w, d.ctx, d.deadline, d.active, d.fired = w, ctx, time.Now().Add(timeout), true, false
-	d.mu.Unlock()
+	defer d.mu.Unlock()
+	d.w, d.ctx, d.deadline, d.active, d.fired = w, ctx, now.Add(timeout), true, false
 	wait := timeout
 	if ctx.Done() != nil {
 		wait = min(wait, cancelPoll)
 	}
-	if d.timer == nil {
+	wakeAt := now.Add(wait)
+	switch {
+	case d.timer == nil:
 		d.timer = time.AfterFunc(wait, d.check)
-	} else {
+	case d.wakeAt.IsZero() || wakeAt.Before(d.wakeAt):
 		d.timer.Reset(wait)
+	default:
+		return // the armed timer fires soon enough
 	}
+	d.wakeAt = wakeAt
 }
 
-// stop ends the watch of the running call and reports whether it was interrupted.
+// stop ends the watch of the running call and reports whether it was interrupted. The
+// timer stays armed (see watchdog).
 func (d *watchdog) stop() (fired bool) {
 	d.mu.Lock()
 	fired = d.fired
 	d.active, d.ctx = false, nil
 	d.mu.Unlock()
-	d.timer.Stop()
 	return fired
 }
 
-// check is the timer's function: interrupt the call, or wait again.
+// close stops the timer for good, when the worker is dropped.
+func (d *watchdog) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.active, d.ctx, d.wakeAt = false, nil, time.Time{}
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+}
+
+// check is the timer's function: interrupt the running call, wait again, or lapse when
+// the worker is idle.
 func (d *watchdog) check() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.wakeAt = time.Time{}
 	if !d.active || d.fired {
 		return
 	}
@@ -359,7 +381,8 @@ func (d *watchdog) check() {
 		d.w.vm.Interrupt(interruptReason{context.Cause(d.ctx)})
 		return
 	}
-	left := time.Until(d.deadline)
+	now := time.Now()
+	left := d.deadline.Sub(now)
 	if left <= 0 {
 		d.fired = true
 		d.w.vm.Interrupt(interruptReason{context.DeadlineExceeded})
@@ -369,6 +392,7 @@ func (d *watchdog) check() {
 		left = min(left, cancelPoll)
 	}
 	d.timer.Reset(left)
+	d.wakeAt = now.Add(left)
 }
 
 // panicError reports a Go panic that happened during a call.
