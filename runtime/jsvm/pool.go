@@ -54,11 +54,13 @@ type Pool struct {
 	prog *Program
 	opts PoolOptions
 
-	// slots holds one entry per worker that may exist and is not lent out: an idle
-	// worker, or nil for one not created yet (or dropped). Acquire takes an entry,
-	// Release puts one back: one channel operation each, and a waiting Acquire is handed
-	// the released worker directly.
-	slots chan *Worker
+	// idle holds the workers waiting to be lent; permits one token per worker that may
+	// still be created. Idle workers are taken first, so a light load keeps using the
+	// runtimes it has instead of creating one per slot. A worker out on loan holds
+	// neither: len(idle) + len(permits) + lent = Size. Release hands a worker (or, when it
+	// drops one, a permit) straight to a waiting Acquire.
+	idle    chan *Worker
+	permits chan struct{}
 
 	closed atomic.Bool
 
@@ -98,9 +100,9 @@ func NewPool(prog *Program, opts PoolOptions) *Pool {
 	if opts.WaitTimeout <= 0 {
 		opts.WaitTimeout = DefaultWaitTimeout
 	}
-	p := &Pool{prog: prog, opts: opts, slots: make(chan *Worker, opts.Size)}
+	p := &Pool{prog: prog, opts: opts, idle: make(chan *Worker, opts.Size), permits: make(chan struct{}, opts.Size)}
 	for range opts.Size {
-		p.slots <- nil
+		p.permits <- struct{}{}
 	}
 	return p
 }
@@ -114,36 +116,46 @@ func (p *Pool) Acquire(ctx context.Context) (*Worker, error) {
 		return nil, ErrClosed
 	}
 	var w *Worker
+	create := false
 	select {
-	case w = <-p.slots:
+	case w = <-p.idle:
 	default:
-		p.waits.Add(1)
-		timer := time.NewTimer(p.opts.WaitTimeout)
-		defer timer.Stop()
 		select {
-		case w = <-p.slots:
-		case <-timer.C:
-			p.timeouts.Add(1)
-			return nil, ErrBusy
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		case w = <-p.idle:
+		case <-p.permits:
+			create = true
+		default:
+			p.waits.Add(1)
+			timer := time.NewTimer(p.opts.WaitTimeout)
+			defer timer.Stop()
+			select {
+			case w = <-p.idle:
+			case <-p.permits:
+				create = true
+			case <-timer.C:
 				p.timeouts.Add(1)
 				return nil, ErrBusy
+			case <-ctx.Done():
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					p.timeouts.Add(1)
+					return nil, ErrBusy
+				}
+				return nil, context.Cause(ctx)
 			}
-			return nil, context.Cause(ctx)
 		}
 	}
 	if p.isClosed() {
 		if w != nil {
 			p.live.Add(-1)
+			w.watch.close()
 		}
-		p.slots <- nil
+		p.permits <- struct{}{} // wakes the next waiter, which sees the pool closed too
 		return nil, ErrClosed
 	}
-	if w == nil {
+	if create {
 		var err error
 		if w, err = p.newWorker(ctx); err != nil {
-			p.slots <- nil
+			p.permits <- struct{}{}
 			return nil, err
 		}
 	}
@@ -182,34 +194,28 @@ func (p *Pool) Release(w *Worker) {
 	}
 	if drop {
 		p.live.Add(-1)
-		w.watch.close() // its armed timer would keep the runtime reachable until it fires
-		w = nil
+		w.watch.close()         // its armed timer would keep the runtime reachable until it fires
+		p.permits <- struct{}{} // never blocks: w held the one missing
+		return
 	}
-	p.slots <- w // never blocks: it had Size entries and w's was taken
+	p.idle <- w // never blocks, as above
 }
 
 // Close stops lending workers and drops the idle ones; workers still lent out are
 // dropped when released. Acquire returns ErrClosed afterwards.
 func (p *Pool) Close() {
 	p.closed.Store(true)
-	// Drop the idle workers; their slots stay, empty, so that a waiting Acquire wakes up
-	// and sees the pool closed.
-	taken := 0
-drain:
-	for range cap(p.slots) {
+	// Drop the idle workers and turn them into permits, so that a waiting Acquire wakes
+	// up and sees the pool closed.
+	for {
 		select {
-		case w := <-p.slots:
-			if w != nil {
-				p.live.Add(-1)
-				w.watch.close()
-			}
-			taken++
+		case w := <-p.idle:
+			p.live.Add(-1)
+			w.watch.close()
+			p.permits <- struct{}{}
 		default:
-			break drain
+			return
 		}
-	}
-	for range taken {
-		p.slots <- nil
 	}
 }
 

@@ -128,6 +128,56 @@ func TestPoolBusy(t *testing.T) {
 	}
 }
 
+// Idle workers are lent before new ones are created: calls one after another use one
+// runtime however large the pool is, and a second runtime appears only when two calls
+// overlap. A waiter blocked on a full pool wakes when Close turns idle workers away.
+func TestPoolReusesIdleWorkers(t *testing.T) {
+	a := newTestApp(t, storetest.SQLite3)
+	p := NewPool(a.prog, PoolOptions{Size: 4})
+	ctx := context.Background()
+	var first *Worker
+	for i := range 5 {
+		w, err := p.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = w
+		} else if w != first {
+			t.Fatalf("call %d got another worker although one was idle", i)
+		}
+		p.Release(w)
+	}
+	w1, err1 := p.Acquire(ctx)
+	w2, err2 := p.Acquire(ctx)
+	if err1 != nil || err2 != nil || w1 == w2 {
+		t.Fatalf("overlapping calls: %v, %v, same worker %v", err1, err2, w1 == w2)
+	}
+	if s := p.Stats(); s.Created != 2 || s.Live != 2 || s.Busy != 2 || s.Idle != 0 {
+		t.Errorf("after two overlapping calls: %+v", s)
+	}
+	p.Release(w1)
+	p.Release(w2)
+
+	// A full pool of one: a waiter wakes with ErrClosed when the pool closes.
+	p1 := NewPool(a.prog, PoolOptions{Size: 1})
+	w, err := p1.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := p1.Acquire(ctx); done <- err }()
+	time.Sleep(20 * time.Millisecond)
+	p1.Close()
+	p1.Release(w) // dropped: the pool is closed; its permit wakes the waiter
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Errorf("waiter on a closed pool: %v", err)
+	}
+	if s := p1.Stats(); s.Live != 0 || s.Busy != 0 {
+		t.Errorf("closed pool: %+v", s)
+	}
+}
+
 func TestPoolRecycle(t *testing.T) {
 	p := NewPool(loadProgram(t), PoolOptions{Size: 1, MaxCalls: 2})
 	for range 3 {
