@@ -117,18 +117,7 @@ func benchPerfHTTP(b *testing.B, security bool, only []string) {
 					prepB = b
 					b.ReportAllocs()
 					for b.Loop() {
-						var body io.Reader
-						if c.body != nil {
-							body = strings.NewReader(c.body())
-						}
-						req := httptest.NewRequest(c.method, c.path, body)
-						req.RemoteAddr = "127.0.0.1:40000"
-						if body != nil {
-							req.Header.Set("Content-Type", "application/json")
-						}
-						rec := httptest.NewRecorder()
-						a.ServeHTTP(rec, req)
-						if rec.Code != http.StatusOK {
+						if rec := perfRequest(a, c.method, c.path, c.body); rec.Code != http.StatusOK {
 							b.Fatalf("%s %s: %d %s", c.method, c.path, rec.Code, rec.Body)
 						}
 					}
@@ -168,11 +157,7 @@ func openPerfApp(b testing.TB, d string, security bool) *perfapp.App {
 // [from, from+n).
 func prepRows(b *testing.B, a *perfapp.App, n int64) (from, end int64) {
 	b.Helper()
-	req := httptest.NewRequest("POST", "/_perf/prep", strings.NewReader(`{"n":`+strconv.FormatInt(n, 10)+`}`))
-	req.RemoteAddr = "127.0.0.1:40000"
-	req.Header.Set("Content-Type", "application/json")
-	rec := httptest.NewRecorder()
-	a.ServeHTTP(rec, req)
+	rec := perfRequest(a, "POST", "/_perf/prep", func() string { return `{"n":` + strconv.FormatInt(n, 10) + `}` })
 	var out struct {
 		From int64 `json:"from"`
 	}
@@ -219,19 +204,12 @@ func BenchmarkPerfHTTPParallel(b *testing.B) {
 					var seed atomic.Uint64
 					b.RunParallel(func(pb *testing.PB) {
 						rng := rand.New(rand.NewPCG(seed.Add(1), 2))
+						var body func() string
+						if c.body != nil {
+							body = func() string { return c.body(rng) }
+						}
 						for pb.Next() {
-							var body io.Reader
-							if c.body != nil {
-								body = strings.NewReader(c.body(rng))
-							}
-							req := httptest.NewRequest(c.method, c.path, body)
-							req.RemoteAddr = "127.0.0.1:40000"
-							if body != nil {
-								req.Header.Set("Content-Type", "application/json")
-							}
-							rec := httptest.NewRecorder()
-							a.ServeHTTP(rec, req)
-							if rec.Code != http.StatusOK {
+							if rec := perfRequest(a, c.method, c.path, body); rec.Code != http.StatusOK {
 								b.Errorf("%s %s: %d %s", c.method, c.path, rec.Code, rec.Body)
 								return
 							}
@@ -241,4 +219,21 @@ func BenchmarkPerfHTTPParallel(b *testing.B) {
 			}
 		})
 	}
+}
+
+// perfRequest serves one request through a's handler, as from a local client: a JSON
+// body when body is not nil.
+func perfRequest(a http.Handler, method, path string, body func() string) *httptest.ResponseRecorder {
+	var r io.Reader
+	if body != nil {
+		r = strings.NewReader(body())
+	}
+	req := httptest.NewRequest(method, path, r)
+	req.RemoteAddr = "127.0.0.1:40000"
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, req)
+	return rec
 }
