@@ -40,24 +40,52 @@ func (w *Worker) appendJSON(b []byte, v goja.Value) (out []byte, ok bool) {
 const maxJSONDepth = 64
 
 type jsonWriter struct {
-	w       *Worker
-	b       []byte
-	checked bool // plain was computed
-	plain   bool // prototypesPlain: result rows need no toJSON lookup
+	w *Worker
+	b []byte
+	// What result rows assume of the prototypes, each read on first need: a select by ID
+	// asks only about Object.prototype, a list also about Array.prototype, and only rows
+	// with dates about Date.prototype.
+	objChecked, objPlain   bool
+	arrChecked, arrPlain   bool
+	dateChecked, datePlain bool
 }
 
-// protosPlain is prototypesPlain, computed on first need: only result rows ask.
-func (j *jsonWriter) protosPlain() bool {
-	if !j.checked {
-		j.plain, j.checked = j.w.prototypesPlain(), true
+// objectsPlain reports whether no toJSON was added to Object.prototype, which writing a
+// result row from its cells assumes.
+func (j *jsonWriter) objectsPlain() bool {
+	if !j.objChecked {
+		a := j.w.builtinProtos()
+		j.objPlain, j.objChecked = absent(a.objectProto.Get("toJSON")), true
 	}
-	return j.plain
+	return j.objPlain
 }
 
-// prototypesPlain reports whether no toJSON was added to Object.prototype or
-// Array.prototype and Date's toJSON and toISOString are the built-in ones, which the
-// writing of result rows assumes.
-func (w *Worker) prototypesPlain() bool {
+// arraysPlain reports whether no toJSON was added to Array.prototype, which writing a
+// select result from its rows assumes.
+func (j *jsonWriter) arraysPlain() bool {
+	if !j.arrChecked {
+		a := j.w.builtinProtos()
+		j.arrPlain, j.arrChecked = absent(a.arrayProto.Get("toJSON")), true
+	}
+	return j.arrPlain
+}
+
+// datesPlain reports whether Date's toJSON and toISOString are the built-in ones, which
+// writing a date cell as its ISO text assumes.
+func (j *jsonWriter) datesPlain() bool {
+	if !j.dateChecked {
+		a := j.w.builtinProtos()
+		j.datePlain = a.dateProto.Get("toJSON") == a.dateToJSON && a.dateProto.Get("toISOString") == a.dateToISO
+		j.dateChecked = true
+	}
+	return j.datePlain
+}
+
+func absent(v goja.Value) bool { return v == nil || goja.IsUndefined(v) }
+
+// builtinProtos returns the worker's API with the built-in prototypes and Date methods
+// the JSON writer compares against, read on first use.
+func (w *Worker) builtinProtos() *api {
 	a := &w.api
 	if a.objectProto == nil {
 		vm := w.vm
@@ -67,9 +95,7 @@ func (w *Worker) prototypesPlain() bool {
 		a.dateToJSON = a.dateProto.Get("toJSON")
 		a.dateToISO = a.dateProto.Get("toISOString")
 	}
-	absent := func(v goja.Value) bool { return v == nil || goja.IsUndefined(v) }
-	return absent(a.objectProto.Get("toJSON")) && absent(a.arrayProto.Get("toJSON")) &&
-		a.dateProto.Get("toJSON") == a.dateToJSON && a.dateProto.Get("toISOString") == a.dateToISO
+	return a
 }
 
 var (
@@ -99,14 +125,14 @@ func (j *jsonWriter) value(v goja.Value, key string, depth int, toJSON bool) boo
 		return j.builtin(v)
 	}
 	if r := j.w.rowOf(obj); r != nil {
-		if j.protosPlain() && j.plainRow(obj, r) {
-			j.cells(r.shape.names, r.cells, r.vals, depth)
+		if j.objectsPlain() && j.plainRow(obj, r) {
+			j.cells(r.shape, r.cells, r.vals, depth)
 			return true
 		}
 	} else {
 		switch obj.ExportType() {
 		case typeResultRows:
-			if j.protosPlain() && obj.Prototype() == j.w.api.arrayProto {
+			if j.arraysPlain() && j.objectsPlain() && obj.Prototype() == j.w.api.arrayProto {
 				j.rows(obj.Export().(*resultRows), depth)
 				return true
 			}
@@ -229,10 +255,10 @@ func (j *jsonWriter) rows(a *resultRows, depth int) {
 		}
 		switch {
 		case e == nil:
-			j.cells(a.shape.names, a.data[i], nil, depth+1)
+			j.cells(a.shape, a.data[i], nil, depth+1)
 		case i < len(a.rows) && a.rows[i].obj == e && j.plainRow(a.rows[i].obj, &a.rows[i]):
 			r := &a.rows[i]
-			j.cells(r.shape.names, r.cells, r.vals, depth+1)
+			j.cells(r.shape, r.cells, r.vals, depth+1)
 		case !j.value(e, j.w.indexKey(i), depth+1, true):
 			j.b = append(j.b, "null"...)
 		}
@@ -241,7 +267,8 @@ func (j *jsonWriter) rows(a *resultRows, depth int) {
 }
 
 // cells writes a row object: vals[i], when set, replaces cells[i].
-func (j *jsonWriter) cells(names []string, cells []any, vals []goja.Value, depth int) {
+func (j *jsonWriter) cells(shape *rowShape, cells []any, vals []goja.Value, depth int) {
+	names, keys := shape.names, shape.jsonKeys()
 	j.b = append(j.b, '{')
 	first := true
 	for i := range min(len(names), len(cells)) {
@@ -249,8 +276,7 @@ func (j *jsonWriter) cells(names []string, cells []any, vals []goja.Value, depth
 		if !first {
 			j.b = append(j.b, ',')
 		}
-		j.b = appendJSString(j.b, names[i])
-		j.b = append(j.b, ':')
+		j.b = append(j.b, keys[i]...)
 		var written bool
 		if vals != nil && vals[i] != nil {
 			written = j.value(vals[i], names[i], depth+1, true)
@@ -286,7 +312,7 @@ func (j *jsonWriter) cell(c any, key string, depth int) bool {
 	case time.Time:
 		// toJS makes a Date of the whole milliseconds; its toJSON is toISOString.
 		t := time.UnixMilli(x.UnixMilli()).UTC()
-		if t.Year() < 0 || t.Year() > 9999 {
+		if t.Year() < 0 || t.Year() > 9999 || !j.datesPlain() {
 			return j.value(j.w.toJS(c), key, depth, true)
 		}
 		j.b = append(j.b, '"')

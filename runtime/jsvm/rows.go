@@ -26,6 +26,21 @@ import (
 type rowShape struct {
 	names []string
 	index map[string]int // name → position, for rows too wide to scan
+	keys  []string       // per name, `"name":` as JSON writes it; built on first write
+}
+
+// jsonKeys returns the names quoted as JSON object keys, with the colon: rows of one shape
+// are written many times (a 20-row list, a worker's repeated selectById), the names
+// quoted once.
+func (s *rowShape) jsonKeys() []string {
+	if s.keys == nil {
+		keys := make([]string, len(s.names))
+		for i, n := range s.names {
+			keys[i] = string(append(appendJSString(nil, n), ':'))
+		}
+		s.keys = keys
+	}
+	return s.keys
 }
 
 // wideRow is the width from which a row finds a property by map instead of scanning.

@@ -207,6 +207,19 @@ func TestAppendJSONMatchesStringify(t *testing.T) {
 		}); err != nil {
 			return err
 		}
+		// Rows with a date cell: the writer assumes Date's own toJSON and toISOString only
+		// for them.
+		day := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+		if err := w.vm.Set("freshDates", func() goja.Value {
+			return w.rowsAsObjects([]string{"ID", "d"}, [][]any{{int64(1), day}, {int64(2), nil}}, nil)
+		}); err != nil {
+			return err
+		}
+		if err := w.vm.Set("freshRow", func() goja.Value {
+			return w.rowObject([]string{"ID", "d"}, []any{int64(3), day})
+		}); err != nil {
+			return err
+		}
 		if err := w.vm.Set("goMap", w.vm.ToValue(map[string]any{"k": 1})); err != nil {
 			return err
 		}
@@ -262,12 +275,19 @@ func TestAppendJSONMatchesStringify(t *testing.T) {
 		} {
 			check(c.name, run(c.src))
 		}
+		check("rows and a row with dates", run(`({ rows: freshDates(), row: freshRow() })`))
 		check("toJSON on Object.prototype", run(`Object.prototype.toJSON = function (k) { return 'o' + k }; [fresh(), { a: 1 }]`))
+		check("a row with toJSON on Object.prototype", run(`freshRow()`))
+		// Arrays inherit Object.prototype's toJSON too, unless Array.prototype shadows it.
+		check("rows with toJSON on Object.prototype only", run(`Array.prototype.toJSON = undefined; fresh()`))
+		run(`delete Array.prototype.toJSON`)
 		run(`delete Object.prototype.toJSON`)
 		check("toJSON removed again", run(`fresh()`))
 		check("Array.prototype.toJSON", run(`Array.prototype.toJSON = function () { return 'arr' }; ({ r: fresh(), a: [1] })`))
+		check("rows alone with Array.prototype.toJSON", run(`freshDates()`))
 		run(`delete Array.prototype.toJSON`)
-		check("Date.prototype.toJSON replaced", run(`Date.prototype.toJSON = function () { return 'd' }; w6 = fresh(); w6`))
+		check("Date.prototype.toISOString replaced", run(`Date.prototype.toISOString = function () { return 'iso' }; ({ rows: freshDates(), row: freshRow() })`))
+		check("Date.prototype.toJSON replaced", run(`Date.prototype.toJSON = function () { return 'd' }; w6 = fresh(); [w6, freshDates(), freshRow()]`))
 
 		// A getter runs once, as in JSON.stringify.
 		v := run(`globalThis.reads = 0; ({ get g () { reads++; return [1, 10n] } })`)
