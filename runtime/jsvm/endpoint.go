@@ -3,6 +3,7 @@ package jsvm
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/dop251/goja"
 
@@ -74,28 +75,34 @@ func (w *Worker) CallEndpoint(ctx context.Context, name string, req *Request, re
 			return nameV
 		}
 		before, after := w.endpointEvents(name)
-		if w.listens(app, evLaunchBefore) {
+		if w.appListens(evLaunchBefore) {
 			if _, err := w.api.emit(app, vm.ToValue(evLaunchBefore), jsReq, jsResp, nameValue()); err != nil {
 				return err
 			}
 		}
-		if w.listens(app, before) {
+		if w.appListens(before) {
 			if _, err := w.api.emit(app, vm.ToValue(before), jsReq, jsResp); err != nil {
 				return err
 			}
 		}
 		prevented := w.call.prevented
 		if !prevented {
-			if _, err := handler(goja.Undefined(), jsReq, jsResp); err != nil {
+			// goja copies the arguments onto its stack; the buffer is cleared so that it
+			// keeps nothing of this call alive.
+			args := w.handlerArgs[:]
+			args[0], args[1] = jsReq, jsResp
+			_, err := handler(goja.Undefined(), args...)
+			clear(args)
+			if err != nil {
 				return err
 			}
 		}
-		if w.listens(app, after) {
+		if w.appListens(after) {
 			if _, err := w.api.emit(app, vm.ToValue(after), jsReq, jsResp); err != nil {
 				return err
 			}
 		}
-		if w.listens(app, evLaunchAfter) {
+		if w.appListens(evLaunchAfter) {
 			if _, err := w.api.emit(app, vm.ToValue(evLaunchAfter), jsReq, jsResp, nameValue(), vm.ToValue(prevented)); err != nil {
 				return err
 			}
@@ -123,16 +130,49 @@ func (w *Worker) endpointEvents(name string) (before, after string) {
 	return ev[0], ev[1]
 }
 
-// listens reports whether emitter may have listeners for event, reading the listener
-// lists the prelude's EventEmitter keeps in "_events". It answers false only when the
-// emit would certainly find no listener; anything unexpected counts as a listener, and
-// the emit itself decides.
-func (w *Worker) listens(emitter *goja.Object, event string) bool {
-	events, ok := emitter.Get("_events").(*goja.Object)
-	if !ok {
-		return false // no listener was ever added (undefined), or the lists were dropped (null)
+// appListeners is App's "_events": the listener lists of the prelude's EventEmitter, held
+// in a Go map behind a goja.DynamicObject. Every endpoint call asks whether App has
+// listeners for four events, and a map lookup answers that without reading JS properties.
+// Scripts see an ordinary registry object, except that Object.keys lists its names in the
+// order they were added (a plain object puts integer-like names first) and that it
+// cannot hold Symbol keys (the prelude keeps Symbol-named events in "_symEvents").
+type appListeners struct {
+	lists map[string]goja.Value
+	names []string // in the order they were added
+}
+
+func newAppListeners() *appListeners { return &appListeners{lists: map[string]goja.Value{}} }
+
+func (a *appListeners) Get(name string) goja.Value { return a.lists[name] }
+
+func (a *appListeners) Has(name string) bool {
+	_, ok := a.lists[name]
+	return ok
+}
+
+func (a *appListeners) Set(name string, list goja.Value) bool {
+	if _, ok := a.lists[name]; !ok {
+		a.names = append(a.names, name)
 	}
-	list := events.Get(event)
+	a.lists[name] = list
+	return true
+}
+
+func (a *appListeners) Delete(name string) bool {
+	if i := slices.Index(a.names, name); i >= 0 {
+		a.names = slices.Delete(a.names, i, i+1)
+	}
+	delete(a.lists, name)
+	return true
+}
+
+func (a *appListeners) Keys() []string { return slices.Clone(a.names) }
+
+// appListens reports whether App may have listeners for event. It answers false only when
+// an emit would certainly find none; anything unexpected in the registry (a script may
+// assign App._events[event] itself) counts as a listener, and the emit decides.
+func (w *Worker) appListens(event string) bool {
+	list := w.appEvents.lists[event]
 	if list == nil || goja.IsUndefined(list) || goja.IsNull(list) {
 		return false
 	}

@@ -33,7 +33,13 @@ type httpObj struct {
 	obj  *goja.Object
 	req  *Request
 	resp *Response // nil for request objects
+	// The request's string fields as JS values, made on first read: scripts read
+	// req.uri or req.method more than once (a dispatch on req.uri, say).
+	strs [requestStrFields]goja.Value
 }
+
+// requestStrFields is the number of string fields of THTTPRequest memoized in httpObj.
+const requestStrFields = 6
 
 // httpProtos returns the request and response prototypes, built on first use.
 func (w *Worker) httpProtos() (req, resp *goja.Object) {
@@ -69,10 +75,10 @@ func (w *Worker) releaseHTTPObjs() {
 
 // httpState finds the Go state of this, a request (wantResp false) or response object of
 // the running call, or throws a TypeError naming what.
-func (w *Worker) httpState(this goja.Value, wantResp bool, what string) (*goja.Object, httpObj) {
+func (w *Worker) httpState(this goja.Value, wantResp bool, what string) (*goja.Object, *httpObj) {
 	if obj, ok := this.(*goja.Object); ok {
 		for i := len(w.httpObjs) - 1; i >= 0; i-- {
-			if h := w.httpObjs[i]; h.obj == obj && (h.resp != nil) == wantResp {
+			if h := &w.httpObjs[i]; h.obj == obj && (h.resp != nil) == wantResp {
 				return obj, h
 			}
 		}
@@ -88,32 +94,42 @@ func (w *Worker) httpState(this goja.Value, wantResp bool, what string) (*goja.O
 func (w *Worker) newRequestProto() *goja.Object {
 	vm := w.vm
 	proto := vm.NewObject()
-	// field defines a read accessor computing the value from the request. Assigning the
-	// field gives the object an own data property, as a plain data field would behave.
-	// cache makes the first read define that own property, for values built from the
-	// request (parsed parameters, the header text) that a script may read repeatedly.
-	field := func(name string, cache bool, get func(r *Request) goja.Value) {
-		getter := vm.ToValue(func(call goja.FunctionCall) goja.Value {
-			obj, h := w.httpState(call.This, false, name)
-			v := get(h.req)
-			if cache {
-				_ = obj.DefineDataProperty(name, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
-			}
-			return v
-		})
-		setter := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+	// Request fields are read accessors of the prototype. Assigning one gives the object
+	// an own data property, as a plain data field would behave.
+	accessor := func(name string, get func(call goja.FunctionCall) goja.Value) {
+		setter := func(call goja.FunctionCall) goja.Value {
 			if obj, ok := call.This.(*goja.Object); ok {
 				_ = obj.DefineDataProperty(name, call.Argument(0), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
 			}
 			return goja.Undefined()
-		})
-		_ = proto.DefineAccessorProperty(name, getter, setter, goja.FLAG_TRUE, goja.FLAG_TRUE)
+		}
+		_ = proto.DefineAccessorProperty(name, vm.ToValue(get), vm.ToValue(setter), goja.FLAG_TRUE, goja.FLAG_TRUE)
 	}
-	str := func(s string) goja.Value { return vm.ToValue(s) }
-	field("method", false, func(r *Request) goja.Value { return str(r.Method) })
-	field("url", false, func(r *Request) goja.Value { return str(r.URL) })
-	field("uri", false, func(r *Request) goja.Value { return str(r.URI) })
-	field("decodedUri", false, func(r *Request) goja.Value {
+	// strField is a string field, made a JS value once per call: scripts read req.uri or
+	// req.method more than once, and the value cannot change during the call.
+	strField := func(name string, i int, get func(r *Request) string) {
+		accessor(name, func(call goja.FunctionCall) goja.Value {
+			_, h := w.httpState(call.This, false, name)
+			if h.strs[i] == nil {
+				h.strs[i] = vm.ToValue(get(h.req))
+			}
+			return h.strs[i]
+		})
+	}
+	// builtField is a value built from the request (parsed parameters, the header
+	// text): its first read defines it as an own property, which later reads find.
+	builtField := func(name string, build func(r *Request) goja.Value) {
+		accessor(name, func(call goja.FunctionCall) goja.Value {
+			obj, h := w.httpState(call.This, false, name)
+			v := build(h.req)
+			_ = obj.DefineDataProperty(name, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+			return v
+		})
+	}
+	strField("method", 0, func(r *Request) string { return r.Method })
+	strField("url", 1, func(r *Request) string { return r.URL })
+	strField("uri", 2, func(r *Request) string { return r.URI })
+	strField("decodedUri", 3, func(r *Request) string {
 		decoded := r.DecodedURI
 		if decoded == "" && r.URI != "" {
 			if d, err := url.PathUnescape(r.URI); err == nil {
@@ -122,11 +138,11 @@ func (w *Worker) newRequestProto() *goja.Object {
 				decoded = r.URI
 			}
 		}
-		return str(decoded)
+		return decoded
 	})
-	field("parameters", false, func(r *Request) goja.Value { return str(r.Parameters) })
-	field("requestId", false, func(r *Request) goja.Value { return str(r.RequestID) })
-	field("parsedParameters", true, func(r *Request) goja.Value {
+	strField("parameters", 4, func(r *Request) string { return r.Parameters })
+	strField("requestId", requestStrFields-1, func(r *Request) string { return r.RequestID })
+	builtField("parsedParameters", func(r *Request) goja.Value {
 		q, _ := url.ParseQuery(r.Parameters)
 		p := vm.NewObject()
 		for _, k := range sortedNames(q) {
@@ -138,14 +154,14 @@ func (w *Worker) newRequestProto() *goja.Object {
 		}
 		return p
 	})
-	field("headers", true, func(r *Request) goja.Value {
+	builtField("headers", func(r *Request) goja.Value {
 		var b strings.Builder
 		for _, k := range sortedNames(r.Header) {
 			for _, v := range r.Header[k] {
 				b.WriteString(k + ": " + v + "\r\n")
 			}
 		}
-		return str(b.String())
+		return vm.ToValue(b.String())
 	})
 	_ = proto.Set("getHeader", func(call goja.FunctionCall) goja.Value {
 		_, h := w.httpState(call.This, false, "getHeader")
@@ -213,13 +229,13 @@ func (w *Worker) newResponseProto() *goja.Object {
 			resp.Body, _ = w.appendJSON(resp.Body, data)
 		}
 	}
-	method := func(name string, fn func(obj *goja.Object, h httpObj, call goja.FunctionCall) goja.Value) {
+	method := func(name string, fn func(obj *goja.Object, h *httpObj, call goja.FunctionCall) goja.Value) {
 		_ = proto.Set(name, func(call goja.FunctionCall) goja.Value {
 			obj, h := w.httpState(call.This, true, name)
 			return fn(obj, h, call)
 		})
 	}
-	method("writeHead", func(_ *goja.Object, h httpObj, call goja.FunctionCall) goja.Value {
+	method("writeHead", func(_ *goja.Object, h *httpObj, call goja.FunctionCall) goja.Value {
 		for _, f := range w.headerLines(w.safeString(call.Argument(0))) {
 			if have := h.resp.Header[f.key]; len(have) > 0 {
 				h.resp.Header[f.key] = append(have, f.vals...)
@@ -242,17 +258,17 @@ func (w *Worker) newResponseProto() *goja.Object {
 	})
 	_ = proto.DefineAccessorProperty("statusCode", statusGetter, statusSetter, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	for _, name := range []string{"write", "writeEnd"} {
-		method(name, func(_ *goja.Object, h httpObj, call goja.FunctionCall) goja.Value {
+		method(name, func(_ *goja.Object, h *httpObj, call goja.FunctionCall) goja.Value {
 			write(h.resp, call.Argument(0), w.safeString(call.Argument(1)))
 			return goja.Undefined()
 		})
 	}
-	method("writeBinaryBase64", func(_ *goja.Object, h httpObj, call goja.FunctionCall) goja.Value {
+	method("writeBinaryBase64", func(_ *goja.Object, h *httpObj, call goja.FunctionCall) goja.Value {
 		write(h.resp, call.Argument(0), "base64")
 		return goja.Undefined()
 	})
-	plain := func(status int, text string) func(*goja.Object, httpObj, goja.FunctionCall) goja.Value {
-		return func(obj *goja.Object, h httpObj, call goja.FunctionCall) goja.Value {
+	plain := func(status int, text string) func(*goja.Object, *httpObj, goja.FunctionCall) goja.Value {
+		return func(obj *goja.Object, h *httpObj, call goja.FunctionCall) goja.Value {
 			if reason := w.safeString(call.Argument(0)); reason != "" {
 				w.prog.log.Debug("endpoint answered "+text, "reason", reason, "url", h.req.URL)
 			}
@@ -265,7 +281,7 @@ func (w *Worker) newResponseProto() *goja.Object {
 	method("badRequest", plain(http.StatusBadRequest, "Bad Request"))
 	method("notFound", plain(http.StatusNotFound, "Not Found"))
 	method("notImplemented", plain(http.StatusNotImplemented, "Not Implemented"))
-	method("validateETag", func(_ *goja.Object, h httpObj, _ goja.FunctionCall) goja.Value {
+	method("validateETag", func(_ *goja.Object, h *httpObj, _ goja.FunctionCall) goja.Value {
 		resp := h.resp
 		if resp.StatusCode != http.StatusOK || len(resp.Body) <= 64 {
 			return vm.ToValue(false)

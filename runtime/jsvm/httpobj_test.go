@@ -3,11 +3,11 @@ package jsvm
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/dop251/goja"
 )
 
 // defineEndpoints runs script on w (inside a call, as model code would run) to register
@@ -76,9 +76,10 @@ func TestEndpointEventsFollowListeners(t *testing.T) {
 	}
 }
 
-// listens answers true for anything the emitter would treat as listeners, so only a
-// certain "nobody listens" skips an emit.
-func TestListens(t *testing.T) {
+// appListens answers true for anything App's emitter would treat as listeners, so only a
+// certain "nobody listens" skips an emit; App's registry behaves as a plain one for
+// scripts and cannot be replaced.
+func TestAppListens(t *testing.T) {
 	p := NewPool(loadProgram(t), PoolOptions{Size: 1})
 	w, err := p.Acquire(context.Background())
 	if err != nil {
@@ -87,25 +88,48 @@ func TestListens(t *testing.T) {
 	defer p.Release(w)
 	err = w.guard(context.Background(), anonymous, nil, func() error {
 		for _, c := range []struct {
-			setup string
-			want  bool
+			script string
+			want   bool // App listens to "x" afterwards
 		}{
-			{`return new EE()`, false},
-			{`const e = new EE(); e.on('x', () => {}); return e`, true},
-			{`const e = new EE(); e.once('x', () => {}); return e`, true},
-			{`const e = new EE(); e.on('y', () => {}); return e`, false},
-			{`const e = new EE(); const f = () => {}; e.on('x', f); e.off('x', f); return e`, false},
-			{`const e = new EE(); e.on('x', () => {}); e.removeAllListeners('x'); return e`, false},
-			{`return { _events: null }`, false},
-			{`return { _events: { x: 'junk' } }`, true},
+			{``, false},
+			{`App.on('x', f)`, true},
+			{`App.off('x', f)`, false},
+			{`App.once('x', f)`, true},
+			{`App.emit('x')`, false}, // the once listener ran
+			{`App.on('y', f)`, false},
+			{`App.prependListener('x', f); App.removeAllListeners('x')`, false},
+			{`App.on('x', f); App.removeAllListeners()`, false},
+			{`App._events.x = 'junk'`, true},
+			{`delete App._events.x`, false},
+			{`App.on(Symbol.for('x'), f)`, false}, // another event
+			{`App.on('x', f); try { App._events = {} } catch (e) {}; try { delete App._events } catch (e) {}`, true},
 		} {
-			v, err := w.vm.RunString(`(() => { const EE = require('events'); ` + c.setup + ` })()`)
-			if err != nil {
-				return err
+			if _, err := w.vm.RunString(`(() => { 'use strict'; const f = () => {}; ` + c.script + ` })()`); err != nil {
+				return fmt.Errorf("%s: %w", c.script, err)
 			}
-			if got := w.listens(v.(*goja.Object), "x"); got != c.want {
-				t.Errorf("%s: listens = %v, want %v", c.setup, got, c.want)
+			if got := w.appListens("x"); got != c.want {
+				t.Errorf("after %q: appListens = %v, want %v", c.script, got, c.want)
 			}
+			w.vm.RunString(`App.removeAllListeners()`)
+		}
+		// Scripts see a registry: names in order, listener lists, Symbol-named events.
+		v, err := w.vm.RunString(`(() => {
+			const out = []
+			const s = Symbol('s')
+			App.on('b', () => out.push('b')); App.on('a', () => out.push('a')); App.on(s, () => out.push('sym'))
+			App.emit('a'); App.emit(s); App.emit('b')
+			out.push(Object.keys(App._events).join(), App.eventNames().join(), App.listenerCount(s), App.listeners('a').length)
+			App.removeAllListeners(s)
+			out.push(App.emit(s), App.emit('b'))
+			App.removeAllListeners()
+			out.push(App.eventNames().length, App.emit('a'))
+			return out.join('|')
+		})()`)
+		if err != nil {
+			return err
+		}
+		if want := "a|sym|b|b,a|b,a|1|1|b|false|true|0|false"; v.String() != want {
+			t.Errorf("the registry: %s, want %s", v, want)
 		}
 		return nil
 	})
@@ -149,6 +173,29 @@ func TestHTTPObjectsLifetime(t *testing.T) {
 	}
 	if want := "true,true,true,true"; string(resp.Body) != want {
 		t.Errorf("stale objects: %q, want %q", resp.Body, want)
+	}
+}
+
+// The request's string fields are made JS values once per call: repeated reads give the
+// same value, and the next call on the worker sees its own request.
+func TestRequestFieldsPerCall(t *testing.T) {
+	w := endpointWorker(t, `
+		App.registerEndpoint('fields', function (req, resp) {
+			resp.writeEnd([req.method, req.url, req.uri, req.uri === req.uri, req.decodedUri, req.parameters, req.requestId].join('|'))
+		})
+	`)
+	for _, r := range []*Request{
+		{Method: "GET", URL: "fields/a%20b?x=1", URI: "a%20b", Parameters: "x=1", RequestID: "r1"},
+		{Method: "POST", URL: "fields/c", URI: "c", RequestID: "r2"},
+	} {
+		resp, err := callOn(t, w, "fields", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decoded, _ := url.PathUnescape(r.URI)
+		if want := strings.Join([]string{r.Method, r.URL, r.URI, "true", decoded, r.Parameters, r.RequestID}, "|"); string(resp.Body) != want {
+			t.Errorf("%s: %q, want %q", r.RequestID, resp.Body, want)
+		}
 	}
 }
 

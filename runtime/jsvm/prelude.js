@@ -7,15 +7,17 @@
   const hasOwn = Object.prototype.hasOwnProperty
 
   // listenersOf returns the listener entries ({listener, once}) of an event, creating the
-  // list when create is set. Lists live in a non-enumerable own "_events" object, so that
-  // Object.assign(target, EventEmitter.prototype) (what UnityBase does for entity
-  // namespaces) gives every target a registry of its own.
+  // list when create is set. Lists live in a non-enumerable own "_events" object (those
+  // of Symbol-named events in "_symEvents"), so that Object.assign(target,
+  // EventEmitter.prototype) (what UnityBase does for entity namespaces) gives every target
+  // a registry of its own. App's "_events" is made by Go and stays for the runtime's life:
+  // the server reads it before every endpoint call.
   function listenersOf (emitter, name, create) {
-    let events = hasOwn.call(emitter, '_events') ? emitter._events : undefined
+    let events = registryOf(emitter, registryKey(name))
     if (!events) {
       if (!create) return undefined
       events = Object.create(null)
-      Object.defineProperty(emitter, '_events', { value: events, writable: true, configurable: true })
+      Object.defineProperty(emitter, registryKey(name), { value: events, writable: true, configurable: true })
     }
     let list = events[name]
     if (!list && create) {
@@ -23,6 +25,9 @@
     }
     return list
   }
+
+  function registryKey (name) { return typeof name === 'symbol' ? '_symEvents' : '_events' }
+  function registryOf (emitter, key) { return hasOwn.call(emitter, key) ? emitter[key] : undefined }
 
   function addListener (emitter, name, listener, prepend, once) {
     if (typeof listener !== 'function') {
@@ -71,12 +76,17 @@
   }
   proto.off = proto.removeListener
   proto.removeAllListeners = function (name) {
-    if (hasOwn.call(this, '_events') && this._events) {
-      if (name === undefined) {
-        this._events = Object.create(null)
-      } else {
-        delete this._events[name]
+    if (name === undefined) {
+      // Emptied in place rather than replaced: App's registry cannot be replaced.
+      for (const key of ['_events', '_symEvents']) {
+        const events = registryOf(this, key)
+        if (events) {
+          for (const n of Reflect.ownKeys(events)) delete events[n]
+        }
       }
+    } else {
+      const events = registryOf(this, registryKey(name))
+      if (events) delete events[name]
     }
     return this
   }

@@ -41,6 +41,8 @@ type Worker struct {
 	call        *callState                 // the running call; nil between calls
 	callBuf     callState                  // the storage of call, reused by every call
 	httpObjs    []httpObj                  // the THTTPRequest/THTTPResponse objects of the running call
+	handlerArgs [2]goja.Value              // (req, resp) of an endpoint handler call, without allocating the variadic slice
+	appEvents   *appListeners              // App's listener registry, App._events
 	indexKeys   []string                   // "0", "1", ...: array index property names (indexKey)
 	headerCache map[string][]headerField   // parsed writeHead arguments (headerLines)
 	lastRepo    lastRepo                   // the Repository created last (thisRepo)
@@ -93,7 +95,7 @@ type api struct {
 	jsonParse     goja.Callable
 	jsonStringify goja.Callable
 	dateCtor      *goja.Object
-	// Read by appendJSON (prototypesPlain), set on its first use.
+	// Read by appendJSON (builtinProtos), set on its first use.
 	objectProto, arrayProto, dateProto *goja.Object
 	dateToJSON, dateToISO              goja.Value
 	errorCtor                          *goja.Object
@@ -191,14 +193,14 @@ func (w *Worker) install() error {
 	set("require", w.globalRequire)
 	w.api.session = w.newSession()
 	w.api.app = w.newApp()
-	// App's listener registry exists from the start (the prelude's EventEmitter creates
-	// the same non-enumerable object on the first listener): every endpoint call asks
-	// whether App has listeners, and a missing "_events" sends that question up the
-	// prototype chain four times per call.
+	// App's listener registry is Go's (appListeners), made before any script runs and
+	// fixed for the runtime's life (not writable, not configurable), so that Go can read
+	// it without asking the runtime for App._events.
 	if err == nil {
-		events := vm.NewObject()
+		w.appEvents = newAppListeners()
+		events := vm.NewDynamicObject(w.appEvents)
 		if err = events.SetPrototype(nil); err == nil {
-			err = w.api.app.DefineDataProperty("_events", events, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+			err = w.api.app.DefineDataProperty("_events", events, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
 		}
 	}
 	w.api.ub = w.newUB()
