@@ -38,12 +38,31 @@ type Conn struct {
 	Write       *sql.DB
 	Read        *sql.DB
 	readStmts   *stmtCache // SQLite only
+	readGate    gate       // first come, first served admission to Read (EnterRead)
 	writeSQL    writeSQL   // statement texts of insertRow, updateRow, deleteRow (writesql.go)
 	writeStmts  writeStmts // SQLite: prepared write statements (writesql.go)
 
 	// Created reports that OpenConn created the database (the SQLite file or the PostgreSQL
 	// schema): it is empty and needs "ubgo init".
 	Created bool
+}
+
+// EnterRead waits, in arrival order, for a free connection of the read pool, for a query
+// outside a transaction; LeaveRead gives it back once the query's rows are closed. Reads
+// admitted this way never wait inside database/sql, which hands a freed connection to a
+// random waiter (see gate). It fails only when ctx ends while waiting.
+func (c *Conn) EnterRead(ctx context.Context) error {
+	if c.readGate == nil {
+		return nil
+	}
+	return c.readGate.enter(ctx)
+}
+
+// LeaveRead ends a read admitted by EnterRead.
+func (c *Conn) LeaveRead() {
+	if c.readGate != nil {
+		c.readGate.leave()
+	}
 }
 
 // Close closes the connection's pools.
@@ -177,6 +196,7 @@ func openSQLite(ctx context.Context, conn *Conn, c config.Connection, opt ConnOp
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
 	conn.Write, conn.Read = w, r
+	conn.readGate = newGate(n)
 	conn.readStmts = newStmtCache(r)
 	for _, stmt := range c.ExecuteWhenConnected {
 		if _, err := w.ExecContext(ctx, stmt); err != nil {
@@ -305,5 +325,8 @@ func openPostgres(ctx context.Context, conn *Conn, c config.Connection, opt Conn
 		conn.Created = true
 	}
 	conn.Write, conn.Read = db, db
+	// Reads share the pool with transactions here, so the gate orders the reads only: a
+	// read may still wait inside database/sql while transactions hold connections.
+	conn.readGate = newGate(n)
 	return nil
 }

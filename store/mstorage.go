@@ -58,6 +58,13 @@ func (tx *Tx) doSelect(ctx context.Context, req *ubql.Request, opt selectOptions
 			Err: fmt.Errorf("attribute restrictions: %d result columns expected, the compiler made %d", mask.columns, len(sel.Columns))}
 	}
 	q := tx.reader(c)
+	gated, err := tx.enterRead(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if gated {
+		defer c.LeaveRead()
+	}
 	data, err := tx.query(ctx, q, e, sel)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -408,6 +410,57 @@ func TestAuditTrailOmitsSecrets(t *testing.T) {
 		}
 		if !strings.Contains(trail[len(trail)-1]["toValue"].(string), `"firstName":"A"`) {
 			t.Fatalf("the update's other values are still audited: %v", trail)
+		}
+	})
+}
+
+// Selects outside a transaction wait for a place on the read pool in arrival order
+// (Conn.EnterRead): with every place taken a select waits, fails with 503 when its
+// context ends, and runs once a place frees; a select inside the Tx's own transaction
+// needs no place.
+func TestSelectWaitsForTheReadGate(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d string) {
+		a := newApp(t, d)
+		c := a.Default()
+		full, stop := context.WithCancel(context.Background())
+		stop()
+		taken := 0
+		for c.EnterRead(full) == nil { // takes free places only: it cannot wait
+			taken++
+		}
+		if taken == 0 {
+			t.Fatal("the read gate took nobody")
+		}
+		sel := func(tx *store.Tx, timeout time.Duration) error {
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			_, err := tx.Do(ctx, &ubql.Request{Entity: "tst_doc", Method: "select", FieldList: []string{"ID"}})
+			return err
+		}
+		tx := a.Begin(admin)
+		defer tx.Rollback()
+		err := sel(tx, 50*time.Millisecond)
+		var se *store.Error
+		if !errors.As(err, &se) || se.Status != http.StatusServiceUnavailable {
+			t.Fatalf("a select with the read pool taken: %v, want a 503 store error", err)
+		}
+		c.LeaveRead()
+		taken--
+		if err := sel(tx, time.Minute); err != nil {
+			t.Fatalf("a select once a place is free: %v", err)
+		}
+		if err := c.EnterRead(full); err != nil { // all taken again
+			t.Fatal(err)
+		}
+		taken++
+		if _, err := tx.Do(context.Background(), &ubql.Request{Entity: "tst_doc", Method: "insert", ExecParams: map[string]any{"code": "G1"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sel(tx, 50*time.Millisecond); err != nil {
+			t.Fatalf("a select inside the Tx's transaction: %v", err)
+		}
+		for range taken {
+			c.LeaveRead()
 		}
 	})
 }

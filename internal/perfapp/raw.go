@@ -158,6 +158,16 @@ func (h *rawHandlers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// read runs one query on the read pool as the store does: admitted through the
+// connection's read gate (store.Conn.EnterRead).
+func (h *rawHandlers) read(r *http.Request, query func() error) error {
+	if err := h.conn.EnterRead(r.Context()); err != nil {
+		return err
+	}
+	defer h.conn.LeaveRead()
+	return query()
+}
+
 func (h *rawHandlers) serveByID(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		ID int64 `json:"id"`
@@ -166,7 +176,7 @@ func (h *rawHandlers) serveByID(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var id, n int64
-	err := h.byID.QueryRowContext(r.Context(), in.ID).Scan(&id, &n)
+	err := h.read(r, func() error { return h.byID.QueryRowContext(r.Context(), in.ID).Scan(&id, &n) })
 	if errors.Is(err, sql.ErrNoRows) {
 		server.WriteErr(w, r, notFound("no world "+strconv.FormatInt(in.ID, 10)))
 		return
@@ -185,28 +195,29 @@ func (h *rawHandlers) serveList20(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &in) {
 		return
 	}
-	rows, err := h.list20.QueryContext(r.Context(), in.From)
-	if err != nil {
-		server.WriteErr(w, r, dbError("list worlds", err))
-		return
-	}
-	defer rows.Close()
 	b := make([]byte, 0, 20*40)
 	b = append(b, '[')
-	first := true
-	for rows.Next() {
-		var id, n int64
-		if err := rows.Scan(&id, &n); err != nil {
-			server.WriteErr(w, r, dbError("list worlds", err))
-			return
+	err := h.read(r, func() error {
+		rows, err := h.list20.QueryContext(r.Context(), in.From)
+		if err != nil {
+			return err
 		}
-		if !first {
-			b = append(b, ',')
+		defer rows.Close()
+		first := true
+		for rows.Next() {
+			var id, n int64
+			if err := rows.Scan(&id, &n); err != nil {
+				return err
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendWorld(b, id, n)
 		}
-		first = false
-		b = appendWorld(b, id, n)
-	}
-	if err := rows.Err(); err != nil {
+		return rows.Err()
+	})
+	if err != nil {
 		server.WriteErr(w, r, dbError("list worlds", err))
 		return
 	}
@@ -228,7 +239,7 @@ func (h *rawHandlers) serveQueries(w http.ResponseWriter, r *http.Request) {
 	b = append(b, '[')
 	for i, want := range in.IDs {
 		var id, n int64
-		err := h.byID.QueryRowContext(r.Context(), want).Scan(&id, &n)
+		err := h.read(r, func() error { return h.byID.QueryRowContext(r.Context(), want).Scan(&id, &n) })
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -249,22 +260,23 @@ func (h *rawHandlers) serveFortunes(w http.ResponseWriter, r *http.Request) {
 	if !requireGET(w, r) {
 		return
 	}
-	rows, err := h.fortunes.QueryContext(r.Context())
-	if err != nil {
-		server.WriteErr(w, r, dbError("select fortunes", err))
-		return
-	}
-	defer rows.Close()
 	list := make([]Fortune, 0, 16)
-	for rows.Next() {
-		var f Fortune
-		if err := rows.Scan(&f.ID, &f.Message); err != nil {
-			server.WriteErr(w, r, dbError("select fortunes", err))
-			return
+	err := h.read(r, func() error {
+		rows, err := h.fortunes.QueryContext(r.Context())
+		if err != nil {
+			return err
 		}
-		list = append(list, f)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var f Fortune
+			if err := rows.Scan(&f.ID, &f.Message); err != nil {
+				return err
+			}
+			list = append(list, f)
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		server.WriteErr(w, r, dbError("select fortunes", err))
 		return
 	}

@@ -187,7 +187,14 @@ func (w *Worker) runSQL(c *store.Conn, query string, params map[string]any) ([]s
 	if err != nil {
 		w.throw(sqlError(c.Name, err))
 	}
+	gated, err := tx.EnterRead(w.ctx(), c)
+	if err != nil {
+		w.throw(err)
+	}
 	fields, data, err := queryRows(w.ctx(), tx.Reader(c), q, args)
+	if gated {
+		c.LeaveRead()
+	}
 	if err != nil {
 		w.throw(sqlError(c.Name, err))
 	}
