@@ -58,7 +58,7 @@ func (tx *Tx) doSelect(ctx context.Context, req *ubql.Request, opt selectOptions
 			Err: fmt.Errorf("attribute restrictions: %d result columns expected, the compiler made %d", mask.columns, len(sel.Columns))}
 	}
 	q := tx.reader(c)
-	gated, err := tx.enterRead(ctx, c)
+	gated, err := tx.EnterRead(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -72,10 +72,11 @@ func (tx *Tx) reader(c *Conn) querier {
 	return c.prepared(c.Read)
 }
 
-// enterRead admits a read on c through c's read gate when it goes to the pool (the Tx
-// has no transaction on c); gated tells the caller to call c.LeaveRead once the rows are
-// closed.
-func (tx *Tx) enterRead(ctx context.Context, c *Conn) (gated bool, err error) {
+// EnterRead admits a read on c through c's read gate (Conn.EnterRead) when it goes to the
+// pool, that is when the Tx has no transaction on c; gated tells the caller to call
+// c.LeaveRead once the rows are closed. The store's selects and the runtime's
+// DataStore.runSQL go through it.
+func (tx *Tx) EnterRead(ctx context.Context, c *Conn) (gated bool, err error) {
 	if tx.txs[c] != nil {
 		return false, nil
 	}
@@ -84,12 +85,6 @@ func (tx *Tx) enterRead(ctx context.Context, c *Conn) (gated bool, err error) {
 			Err: fmt.Errorf("wait for a read connection on %s: %w", c.Name, err)}
 	}
 	return true, nil
-}
-
-// EnterRead admits a read through Reader(c) as the store's own selects are admitted (see
-// Conn.EnterRead); when gated is set, the caller calls c.LeaveRead after closing the rows.
-func (tx *Tx) EnterRead(ctx context.Context, c *Conn) (gated bool, err error) {
-	return tx.enterRead(ctx, c)
 }
 
 // writer returns c's transaction, beginning it if needed.

@@ -87,8 +87,10 @@ func (w *Worker) CallEndpoint(ctx context.Context, name string, req *Request, re
 		}
 		prevented := w.call.prevented
 		if !prevented {
-			// goja copies the arguments onto its stack; the buffer is cleared so that it
-			// keeps nothing of this call alive.
+			// A JS handler gets the arguments copied onto goja's stack. The buffer is
+			// cleared afterwards, so that it keeps nothing of this call alive and a Go
+			// function registered as a handler, which sees the buffer itself, cannot read
+			// the next call's objects through a slice it kept.
 			args := w.handlerArgs[:]
 			args[0], args[1] = jsReq, jsResp
 			_, err := handler(goja.Undefined(), args...)

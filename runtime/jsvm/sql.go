@@ -187,18 +187,25 @@ func (w *Worker) runSQL(c *store.Conn, query string, params map[string]any) ([]s
 	if err != nil {
 		w.throw(sqlError(c.Name, err))
 	}
-	gated, err := tx.EnterRead(w.ctx(), c)
-	if err != nil {
-		w.throw(err)
-	}
-	fields, data, err := queryRows(w.ctx(), tx.Reader(c), q, args)
-	if gated {
-		c.LeaveRead()
-	}
+	fields, data, err := w.gatedQuery(tx, c, q, args)
 	if err != nil {
 		w.throw(sqlError(c.Name, err))
 	}
 	return fields, data
+}
+
+// gatedQuery runs a select on c as the store runs its own: a read outside the Tx's
+// transaction waits for its turn on the read pool (store.Tx.EnterRead). A wait that ends
+// with the call's context throws the store's 503 error; the query's own error is returned.
+func (w *Worker) gatedQuery(tx *store.Tx, c *store.Conn, q string, args []any) ([]string, [][]any, error) {
+	gated, err := tx.EnterRead(w.ctx(), c)
+	if err != nil {
+		w.throw(err)
+	}
+	if gated {
+		defer c.LeaveRead()
+	}
+	return queryRows(w.ctx(), tx.Reader(c), q, args)
 }
 
 // execSQL runs a statement on conn within the call's transaction and returns the number
